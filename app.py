@@ -1,0 +1,62 @@
+"""Revo Console: page config, sign-in, and navigation built from the signed-in user's role."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.components.feedback import plain, service_errors
+from pages.components.session import USER_KEY, sign_in, sign_out
+from services import auth
+from services.auth import Action, SignedInUser
+
+st.set_page_config(page_title="Revo Console", page_icon=":material/verified_user:", layout="wide")
+
+PAGES: list[tuple[Action, str, str, str]] = [
+    (Action.VIEW_HOME, "pages/home.py", "Home", ":material/home:"),
+    (Action.VIEW_REVIEW_QUEUE, "pages/review_queue.py", "Review queue", ":material/fact_check:"),
+    (Action.VIEW_METRICS, "pages/metrics.py", "Run metrics", ":material/monitoring:"),
+    (Action.VIEW_INVESTIGATIONS, "pages/investigations.py", "Investigations", ":material/search:"),
+]
+
+
+def sign_in_screen() -> None:
+    st.title("Sign in to Revo Console")
+    refusal = auth.demo_mode_refusal(server_address=st.get_option("server.address"))
+    if refusal:
+        st.error(plain(refusal))
+        st.stop()
+    st.caption("Demo sign-in: pick one of the seeded users. Real sign-in is not configured.")
+    with service_errors():
+        users = auth.list_demo_users()
+    if not users:
+        st.warning("There are no users yet. Seed demo data with `revo seed demo`.")
+        st.stop()
+    labels = {
+        u.user_id: f"{u.tenant_name} — {u.display_name} ({u.role.value}, {u.email})" for u in users
+    }
+    with st.form("demo_sign_in"):
+        user_id = st.selectbox("User", options=list(labels), format_func=labels.__getitem__)
+        if st.form_submit_button("Sign in", type="primary"):
+            with service_errors():
+                sign_in(auth.demo_sign_in(user_id=user_id))
+            st.rerun()
+
+
+user = st.session_state.get(USER_KEY)
+if not isinstance(user, SignedInUser):
+    st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")]).run()
+    st.stop()
+
+pages = [
+    st.Page(path, title=title, icon=icon, default=(action is Action.VIEW_HOME))
+    for action, path, title, icon in PAGES
+    if auth.can_do(actor=user.actor, action=action)
+]
+with st.sidebar:
+    st.markdown(
+        f"**{plain(user.display_name)}**  \n{plain(user.tenant_name)} · {user.actor.role.value}"
+    )
+    if st.button("Sign out", icon=":material/logout:"):
+        sign_out()
+        st.rerun()
+st.navigation(pages).run()

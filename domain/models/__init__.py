@@ -1,0 +1,27 @@
+"""Every model, imported in one place so the metadata is complete."""
+
+from domain.models.audit import AuditEntry
+from domain.models.investigations import Event, EventLink, Investigation
+from domain.models.pipeline import Contract, Deal, EmailMessage, Invoice, Lead, NegotiationRound
+from domain.models.review import ReviewItem
+from domain.models.runs import AgentRun, LLMCall, Prompt
+from domain.models.tenancy import Tenant, User
+
+__all__ = [
+    "AgentRun",
+    "AuditEntry",
+    "Contract",
+    "Deal",
+    "EmailMessage",
+    "Event",
+    "EventLink",
+    "Investigation",
+    "Invoice",
+    "LLMCall",
+    "Lead",
+    "NegotiationRound",
+    "Prompt",
+    "ReviewItem",
+    "Tenant",
+    "User",
+]

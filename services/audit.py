@@ -1,0 +1,99 @@
+"""The audit writer. Every mutating service call records one entry in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import inspect, select
+
+from domain.models import AuditEntry
+from services.actor import Actor
+from services.permissions import Action, require
+from services.uow import UnitOfWork
+
+
+class AuditEntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    actor_id: int | None
+    actor_label: str
+    action: str
+    entity_type: str
+    entity_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+    created_at: datetime
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe copy of a column value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: object, fields: list[str] | None = None) -> dict[str, Any]:
+    """The row's column values (or the named ones), JSON-safe, for before/after."""
+    mapper = inspect(type(obj))
+    names = fields or [c.key for c in mapper.column_attrs]
+    return {name: jsonable(getattr(obj, name)) for name in names}
+
+
+def record(
+    uow: UnitOfWork,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    tenant_id: int | None = None,
+) -> AuditEntry:
+    """Add one audit entry to the unit of work's transaction (it commits with the change)."""
+    actor = uow.actor
+    tid = tenant_id if tenant_id is not None else (actor.tenant_id if actor else None)
+    if tid is None:
+        raise ValueError("system audit entries need an explicit tenant_id")
+    entry = AuditEntry(
+        tenant_id=tid,
+        actor_id=actor.user_id if actor else None,
+        actor_label=actor.display if actor else "system",
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    uow.session.add(entry)
+    return entry
+
+
+def list_for_entity(
+    *, actor: Actor, entity_type: str, entity_id: int, limit: int = 200
+) -> list[AuditEntryRead]:
+    """The audit trail of one entity, oldest first."""
+    require(actor, Action.VIEW_AUDIT)
+    with UnitOfWork(actor, readonly=True) as uow:
+        rows = uow.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id)
+            .order_by(AuditEntry.id)
+            .limit(limit)
+        ).all()
+        return [AuditEntryRead.model_validate(r) for r in rows]

@@ -1,0 +1,168 @@
+"""`revo`: the operators' command line. Every failure prints one clear line, exits non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from services import db, migrate
+from services.config import get_settings
+from services.errors import ServiceError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CliError(Exception):
+    """A failure the operator can act on; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"revo: {message} (see 'revo --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _url() -> str:
+    raw = get_settings().database_url
+    db.parse_url(raw)
+    return raw
+
+
+def _progress(table: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    bar = "#" * filled + "-" * (width - filled)
+    print(f"\r{table:<14} [{bar}] {done:>10,}/{total:,}", end="", file=sys.stderr, flush=True)
+    if done >= total:
+        print(file=sys.stderr)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    url = _url()
+    if args.action == "upgrade":
+        migrate.upgrade(url, args.revision or "head")
+        print(f"database at {migrate.current(url)}")
+    elif args.action == "downgrade":
+        migrate.downgrade(url, args.revision or "-1")
+        print(f"database at {migrate.current(url) or 'base (empty)'}")
+    else:
+        print(migrate.current(url) or "base (empty)")
+    return 0
+
+
+def _require_schema(url: str) -> None:
+    if migrate.current(url) != migrate.head():
+        raise CliError("the database schema is not up to date: run 'revo db upgrade' first")
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from services.seed import bulk, demo
+
+    url = _url()
+    _require_schema(url)
+    db.configure(url)
+    if args.what == "demo":
+        report = demo.seed_demo()
+        print(f"demo data seeded: {report.model_dump()}")
+        return 0
+    counts = {
+        "review_items": args.review_items,
+        "runs": args.runs,
+        "llm_calls": args.llm_calls,
+        "events": args.events,
+    }
+    if any(n < 0 for n in counts.values()):
+        raise CliError("row counts must be zero or more")
+    started = time.perf_counter()
+    result = bulk.seed_bulk(**counts, tenant_slug=args.tenant, progress=_progress)
+    seconds = time.perf_counter() - started
+    print(f"inserted {result.total_rows:,} rows in {seconds:.1f} s")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Migrate, seed demo data into an empty database, then run the console."""
+    from services import auth
+    from services.seed import demo
+
+    url = _url()
+    was_empty = migrate.is_empty(url)
+    migrate.upgrade(url)
+    db.configure(url)
+    if was_empty:
+        demo.seed_demo()
+        print("seeded demo data", file=sys.stderr)
+    if not auth.is_loopback(args.address):
+        raise CliError(f"refusing to start in demo mode on non-loopback address {args.address}")
+    env = {**os.environ, "REVO_AUTH_MODE": "demo"}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.address", args.address, "--server.port", str(args.port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    print(f"Revo Console on http://localhost:{args.port}", file=sys.stderr)
+    os.chdir(ROOT)
+    os.execvpe(cmd[0], cmd, env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="revo", description="Revo Console operations")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p_db = sub.add_parser("db", help="schema migrations")
+    p_db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    p_db.add_argument("revision", nargs="?", help="target revision (upgrade: head, downgrade: -1)")
+    p_db.set_defaults(func=cmd_db)
+
+    p_seed = sub.add_parser("seed", help="load demo or benchmark data")
+    seed_sub = p_seed.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    seed_sub.add_parser("demo", help="two demo tenants with realistic data (once)")
+    p_bulk = seed_sub.add_parser("bulk", help="many rows, fast, for benchmarks")
+    p_bulk.add_argument("--review-items", type=int, default=0)
+    p_bulk.add_argument("--runs", type=int, default=0)
+    p_bulk.add_argument("--llm-calls", type=int, default=0)
+    p_bulk.add_argument("--events", type=int, default=0)
+    p_bulk.add_argument("--tenant", default="bench", help="tenant slug (created if missing)")
+    p_seed.set_defaults(func=cmd_seed)
+
+    p_up = sub.add_parser("up", help="migrate, seed if empty, start the console (demo sign-in)")
+    p_up.add_argument("--address", default="127.0.0.1")
+    p_up.add_argument("--port", type=int, default=8501)
+    p_up.set_defaults(func=cmd_up)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `revo` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (CliError, ServiceError) as exc:
+        print(f"revo: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        print(f"revo: cannot use the database: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        print(f"revo: database error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # pydantic-settings: a malformed REVO_* value
+        print(f"revo: bad setting: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

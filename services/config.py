@@ -1,0 +1,56 @@
+"""The one settings class. Read from REVO_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-secret"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REVO_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./var/revo.db"
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    db_pool_size: int = Field(default=5, ge=1)
+
+    auth_mode: Literal["demo", "disabled"] = "disabled"
+    secret_key: SecretStr = SecretStr("change-me")
+
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    llm_base_url: str = "http://localhost:11434/v1"
+    llm_model: str = "llama3.2"
+    llm_mode: Literal["json_schema", "tools", "json"] = "json_schema"
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_reasks: int = Field(default=2, ge=0, le=5)
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "revo-console@localhost"
+
+    review_claim_minutes: int = Field(default=15, ge=1)
+    embedded_worker: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env == "production" and self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
+            raise ValueError("REVO_SECRET_KEY must be set to a real secret in production")
+        if self.env == "production" and self.auth_mode == "demo":
+            raise ValueError("REVO_AUTH_MODE=demo is not allowed in production")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,102 @@
+"""Engines and the session factory. One engine per URL per process, cached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services import scoping
+from services.config import get_settings
+from services.errors import InvalidInput
+
+SessionFactory = Callable[[], Session]
+
+
+def parse_url(raw: str) -> URL:
+    """The database URL, or InvalidInput naming what is wrong with it."""
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise InvalidInput(f"REVO_DATABASE_URL {raw!r} is not a database URL: {exc}") from exc
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise InvalidInput(
+            f"REVO_DATABASE_URL uses {url.get_backend_name()!r}; use sqlite:/// or "
+            "postgresql+psycopg://"
+        )
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when a transaction begins (see "begin" below).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front so two writers queue on busy_timeout instead of
+        # failing with "database is locked" when a read lock cannot be upgraded.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@lru_cache(maxsize=8)
+def get_engine(raw_url: str) -> Engine:
+    """The process-wide engine for a URL."""
+    settings = get_settings()
+    url = parse_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=settings.db_pool_size, max_overflow=10)
+
+
+class _State:
+    factory: sessionmaker[Session] | None = None
+    url: str | None = None
+
+
+def configure(raw_url: str | None = None) -> sessionmaker[Session]:
+    """Point the unit of work at a database (the settings' URL unless one is given)."""
+    url = raw_url or get_settings().database_url
+    engine = get_engine(url)
+    _State.factory = sessionmaker(bind=engine, expire_on_commit=False)
+    _State.url = url
+    scoping.install(_State.factory)
+    return _State.factory
+
+
+def session_factory() -> sessionmaker[Session]:
+    """The configured session factory, configuring from settings on first use."""
+    return _State.factory or configure()
+
+
+def current_engine() -> Engine:
+    """The engine the unit of work writes to."""
+    bind = session_factory().kw["bind"]
+    assert isinstance(bind, Engine)
+    return bind
+
+
+def is_sqlite() -> bool:
+    """Whether the configured database is SQLite."""
+    return current_engine().dialect.name == "sqlite"

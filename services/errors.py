@@ -1,0 +1,41 @@
+"""The one error hierarchy that services raise and pages catch. Messages are for people."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every error a page may show. `message` is written for the person at the screen."""
+
+    title = "Something went wrong"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    title = "Not found"
+
+
+class PermissionDenied(ServiceError):
+    title = "Not allowed"
+
+
+class Conflict(ServiceError):
+    title = "Changed by someone else"
+
+
+class InvalidTransition(ServiceError):
+    title = "Not possible in this state"
+
+
+class InvalidInput(ServiceError):
+    title = "Please check your input"
+
+
+class LLMUnavailable(ServiceError):
+    title = "Language model unavailable"
+
+
+class DatabaseUnavailable(ServiceError):
+    title = "Database unavailable"

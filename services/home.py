@@ -1,0 +1,60 @@
+"""The home page's overview: how much work is where, for the actor's tenant."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.base import utcnow
+from domain.enums import InvestigationStatus, ReviewStatus, RunStatus
+from domain.models import AgentRun, Investigation, ReviewItem
+from services.actor import Actor
+from services.permissions import Action, require
+from services.uow import UnitOfWork
+
+
+class StatusCount(BaseModel):
+    status: str
+    count: int
+
+
+class HomeOverview(BaseModel):
+    review_items: list[StatusCount]
+    overdue_reviews: int
+    runs_last_30_days: list[StatusCount]
+    investigations: list[StatusCount]
+
+
+def _in_order(counts: dict[str, int], order: list[str]) -> list[StatusCount]:
+    return [StatusCount(status=s, count=counts.get(s, 0)) for s in order]
+
+
+def _counts_by(session: Session, column: Any, *where: Any) -> dict[str, int]:
+    rows = session.execute(select(column, func.count()).where(*where).group_by(column)).all()
+    return {status.value: count for status, count in rows}
+
+
+def get_overview(*, actor: Actor) -> HomeOverview:
+    """Per-status counts of review items, recent runs and investigations."""
+    require(actor, Action.VIEW_HOME)
+    now = utcnow()
+    with UnitOfWork(actor, readonly=True) as uow:
+        s = uow.session
+        reviews = _counts_by(s, ReviewItem.status)
+        overdue = s.scalar(
+            select(func.count())
+            .select_from(ReviewItem)
+            .where(ReviewItem.status == ReviewStatus.PENDING, ReviewItem.due_at < now)
+        )
+        runs = _counts_by(s, AgentRun.status, AgentRun.created_at >= now - timedelta(days=30))
+        investigations = _counts_by(s, Investigation.status)
+    return HomeOverview(
+        review_items=_in_order(reviews, list(ReviewStatus)),
+        overdue_reviews=int(overdue or 0),
+        runs_last_30_days=_in_order(runs, list(RunStatus)),
+        investigations=_in_order(investigations, list(InvestigationStatus)),
+    )

@@ -1,0 +1,54 @@
+"""One permission table: which role may do which action. Checked here and nowhere else."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.enums import Role
+from services.actor import Actor
+from services.errors import PermissionDenied
+
+
+class Action(StrEnum):
+    VIEW_HOME = "view_home"
+    VIEW_REVIEW_QUEUE = "view_review_queue"
+    DECIDE_REVIEW = "decide_review"
+    RETRY_EXECUTION = "retry_execution"
+    VIEW_METRICS = "view_metrics"
+    TRIGGER_RUN = "trigger_run"
+    MANAGE_RUNS = "manage_runs"
+    VIEW_INVESTIGATIONS = "view_investigations"
+    EDIT_INVESTIGATION = "edit_investigation"
+    INGEST_EVENTS = "ingest_events"
+    VIEW_AUDIT = "view_audit"
+    EXPORT_FINANCE = "export_finance"
+    MANAGE_USERS = "manage_users"
+    MANAGE_PROMPTS = "manage_prompts"
+    MANAGE_POLICIES = "manage_policies"
+
+
+A = Action
+_READ = frozenset({A.VIEW_HOME, A.VIEW_METRICS, A.VIEW_INVESTIGATIONS, A.VIEW_AUDIT})
+_WORKER = _READ | {A.VIEW_REVIEW_QUEUE, A.DECIDE_REVIEW, A.TRIGGER_RUN}
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(Action),
+    Role.REVIEWER: _WORKER | {A.EDIT_INVESTIGATION},
+    Role.SDR: _WORKER,
+    Role.SALES: _WORKER,
+    Role.FINANCE: _WORKER | {A.EXPORT_FINANCE},
+    Role.VIEWER: _READ | {A.VIEW_REVIEW_QUEUE},
+}
+
+
+def can(actor: Actor, action: Action) -> bool:
+    """Whether the actor's role allows the action."""
+    return action in PERMISSIONS[actor.role]
+
+
+def require(actor: Actor, action: Action) -> None:
+    """Raise PermissionDenied unless the actor's role allows the action."""
+    if not can(actor, action):
+        raise PermissionDenied(
+            f"Your role ({actor.role.value}) may not {action.value.replace('_', ' ')}."
+        )

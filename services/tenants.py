@@ -1,0 +1,83 @@
+"""Tenants and their users (system-level creation, used by seeding and tests)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from domain.enums import Role
+from domain.models import Tenant, User
+from services import audit
+from services.actor import Actor
+from services.uow import UnitOfWork
+
+
+class TenantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    slug: str
+    name: str
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant_id: int
+    email: str
+    display_name: str
+    role: Role
+    is_active: bool
+
+    def as_actor(self) -> Actor:
+        return Actor(
+            user_id=self.id, tenant_id=self.tenant_id, role=self.role, label=self.display_name
+        )
+
+
+class TenantWithUsers(BaseModel):
+    tenant: TenantRead
+    users: dict[Role, UserRead]
+
+    def actor(self, role: Role) -> Actor:
+        return self.users[role].as_actor()
+
+
+def create_tenant_with_users(*, slug: str, name: str, email_domain: str) -> TenantWithUsers:
+    """Create a tenant with one user per role (system work: seeding and tests)."""
+    with UnitOfWork(None) as uow:
+        tenant = Tenant(slug=slug, name=name, settings={})
+        uow.session.add(tenant)
+        uow.session.flush()
+        users = {}
+        for role in Role:
+            user = User(
+                tenant_id=tenant.id,
+                email=f"{role.value}@{email_domain}",
+                display_name=f"{role.value.title()} {name.split()[0]}",
+                role=role,
+            )
+            uow.session.add(user)
+            users[role] = user
+        uow.session.flush()
+        audit.record(
+            uow,
+            action="tenant.created",
+            entity_type="tenant",
+            entity_id=tenant.id,
+            after={"slug": slug, "name": name, "users": [u.email for u in users.values()]},
+            tenant_id=tenant.id,
+        )
+        uow.commit()
+        return TenantWithUsers(
+            tenant=TenantRead.model_validate(tenant),
+            users={role: UserRead.model_validate(u) for role, u in users.items()},
+        )
+
+
+def find_tenant(*, slug: str) -> TenantRead | None:
+    """The tenant with this slug, if there is one (system lookup)."""
+    with UnitOfWork(None, readonly=True) as uow:
+        row = uow.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        return TenantRead.model_validate(row) if row else None

@@ -1,0 +1,82 @@
+"""The unit of work: one session, one transaction, one explicit commit per service call."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from domain.transitions import InvalidTransition as DomainInvalidTransition
+from services import db
+from services.actor import Actor
+from services.errors import Conflict, DatabaseUnavailable, InvalidTransition
+from services.scoping import TENANT_KEY
+
+
+class UnitOfWork:
+    """Open in ``__enter__``, roll back and close in ``__exit__``; ``commit()`` once, explicitly.
+
+    ``actor=None`` is system work (seeding, migrations, the worker's claim loop) and is not
+    tenant-scoped; everything a person does goes through an actor.
+    """
+
+    session: Session
+
+    def __init__(self, actor: Actor | None, *, readonly: bool = False) -> None:
+        self.actor = actor
+        self.readonly = readonly
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        factory = db.session_factory()
+        if self.readonly:
+            bind = factory.kw["bind"].execution_options(sqlite_begin="DEFERRED")
+            self.session = factory(bind=bind)
+        else:
+            self.session = factory()
+        self.session.info[TENANT_KEY] = self.actor.tenant_id if self.actor else None
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+        if exc is not None:
+            translated = translate(exc)
+            if translated is not None:
+                raise translated from exc
+
+    def commit(self) -> None:
+        """Commit the one transaction of this unit of work."""
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work does not commit")
+        self.session.commit()
+        self._committed = True
+
+
+def translate(exc: BaseException) -> Exception | None:
+    """The service error a database or domain exception stands for, if any."""
+    if isinstance(exc, StaleDataError):
+        return Conflict("Someone else changed this record since you loaded it. Reload and retry.")
+    if isinstance(exc, DomainInvalidTransition):
+        return InvalidTransition(str(exc))
+    if isinstance(exc, IntegrityError):
+        return Conflict(
+            "This change clashes with data that already exists (a duplicate or a missing "
+            "reference). Reload and retry."
+        )
+    if isinstance(exc, OperationalError | DBAPIError) and exc.connection_invalidated:
+        return DatabaseUnavailable("The database connection was lost. Try again in a moment.")
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig) if exc.orig else str(exc)
+        if "locked" in text or "could not connect" in text or "Connection refused" in text:
+            return DatabaseUnavailable(f"The database is busy or unreachable ({text.strip()}).")
+    return None
