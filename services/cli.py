@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services import db, migrate
@@ -92,16 +93,19 @@ def cmd_up(args: argparse.Namespace) -> int:
     from services import auth
     from services.seed import demo
 
-    url = _url()
+    if not auth.is_loopback(args.address):
+        raise CliError(f"refusing to start in demo mode on non-loopback address {args.address}")
+    if get_settings().env == "production":
+        raise CliError("'revo up' is for local use; it refuses to run with REVO_ENV=production")
+    url = db.absolute_url(_url()).render_as_string(hide_password=False)
     was_empty = migrate.is_empty(url)
     migrate.upgrade(url)
     db.configure(url)
     if was_empty:
         demo.seed_demo()
         print("seeded demo data", file=sys.stderr)
-    if not auth.is_loopback(args.address):
-        raise CliError(f"refusing to start in demo mode on non-loopback address {args.address}")
-    env = {**os.environ, "REVO_AUTH_MODE": "demo"}
+    # The console runs from the repo root; hand it the same database, not one relative to it.
+    env = {**os.environ, "REVO_AUTH_MODE": "demo", "REVO_DATABASE_URL": url}
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.address", args.address, "--server.port", str(args.port),
@@ -158,8 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DBAPIError as exc:
         print(f"revo: database error: {_one_line(exc)}", file=sys.stderr)
         return 1
-    except ValueError as exc:  # pydantic-settings: a malformed REVO_* value
-        print(f"revo: bad setting: {_one_line(exc)}", file=sys.stderr)
+    except ValidationError as exc:  # pydantic-settings: a malformed REVO_* value
+        problems = "; ".join(
+            (f"REVO_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        print(f"revo: bad setting: {problems}", file=sys.stderr)
         return 1
     return code
 

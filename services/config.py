@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-secret"}
@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("change-me")
 
     log_format: Literal["text", "json"] = "text"
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     llm_base_url: str = "http://localhost:11434/v1"
     llm_model: str = "llama3.2"
@@ -41,10 +41,18 @@ class Settings(BaseSettings):
     review_claim_minutes: int = Field(default=15, ge=1)
     embedded_worker: bool = True
 
+    @field_validator("smtp_host", "smtp_username", "smtp_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
-        if self.env == "production" and self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
-            raise ValueError("REVO_SECRET_KEY must be set to a real secret in production")
+        secret = self.secret_key.get_secret_value()
+        if self.env == "production" and (secret in PLACEHOLDER_SECRETS or len(secret) < 32):
+            raise ValueError(
+                "REVO_SECRET_KEY must be a real secret of at least 32 characters in production"
+            )
         if self.env == "production" and self.auth_mode == "demo":
             raise ValueError("REVO_AUTH_MODE=demo is not allowed in production")
         return self

@@ -35,6 +35,16 @@ def parse_url(raw: str) -> URL:
     return url
 
 
+def absolute_url(raw: str) -> URL:
+    """The URL with a relative SQLite path made absolute (so a chdir keeps the same file)."""
+    url = parse_url(raw)
+    database = url.database or ""
+    is_file = database not in {"", ":memory:"} and not database.startswith("file:")
+    if url.get_backend_name() == "sqlite" and is_file:
+        url = url.set(database=str(Path(database).expanduser().resolve()))
+    return url
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

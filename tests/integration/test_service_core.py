@@ -98,9 +98,10 @@ def test_writing_a_row_someone_else_changed_meanwhile_is_a_conflict(two_tenants:
         uow.commit()
         deal_id = deal.id
 
-    with pytest.raises(Conflict, match="Someone else changed this record"), UnitOfWork(
-        actor
-    ) as uow:
+    with (
+        pytest.raises(Conflict, match="Someone else changed this record"),
+        UnitOfWork(actor) as uow,
+    ):
         loaded = uow.session.get(Deal, deal_id)
         assert loaded is not None and loaded.row_version == 1
         # Another writer bumps the row between our read and our write.

@@ -28,7 +28,7 @@ def test_admin_may_do_everything_and_viewer_may_only_read() -> None:
 
 
 def test_require_names_the_role_and_the_action_it_refuses() -> None:
-    with pytest.raises(PermissionDenied, match="viewer.*decide review"):
+    with pytest.raises(PermissionDenied, match=r"viewer.*decide review"):
         require(actor(Role.VIEWER), Action.DECIDE_REVIEW)
 
 

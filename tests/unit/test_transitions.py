@@ -34,7 +34,9 @@ def test_every_status_of_each_entity_has_a_rule() -> None:
     assert set(transitions.INVOICE_TRANSITIONS) == set(InvoiceStatus)
 
 
-@pytest.mark.parametrize(("current", "target", "allowed"), _all_pairs(transitions.REVIEW_TRANSITIONS))
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"), _all_pairs(transitions.REVIEW_TRANSITIONS)
+)
 def test_review_item_transition_is_allowed_exactly_when_the_table_says(
     current: ReviewStatus, target: ReviewStatus, allowed: bool
 ) -> None:
@@ -48,7 +50,9 @@ def test_run_transition_is_allowed_exactly_when_the_table_says(
     _check(transitions.agent_run, current, target, allowed)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("current", "target", "allowed"), _all_pairs(transitions.INVOICE_TRANSITIONS))
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"), _all_pairs(transitions.INVOICE_TRANSITIONS)
+)
 def test_invoice_transition_is_allowed_exactly_when_the_table_says(
     current: InvoiceStatus, target: InvoiceStatus, allowed: bool
 ) -> None:
