@@ -1,0 +1,173 @@
+"""What people did with the drafts: outcomes per agent and prompt version, time to decision.
+
+A draft's prompt version is the highest prompt version among the LLM calls of the run that
+produced it (a run re-tried after a prompt rollout counts under the newer version). Drafts without
+a run, or whose run made no LLM call, show under prompt "none".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, case, exists, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from domain.enums import ReasonCode, ReviewStatus
+from domain.models import AgentRun, LLMCall, ReviewItem
+from services.actor import Actor
+from services.metrics import percentiles
+from services.metrics.filters import MetricsFilter, call_matches, run_matches, seconds_between
+from services.permissions import Action, require
+from services.uow import UnitOfWork
+
+APPROVED = (ReviewStatus.APPROVED, ReviewStatus.EXECUTED, ReviewStatus.FAILED)
+NO_PROMPT = "none"
+
+
+class ReviewOutcomes(BaseModel):
+    """One agent and prompt version."""
+
+    agent: str
+    prompt_key: str
+    prompt_version: int | None
+    drafts: int
+    approved_as_drafted: int
+    edited_then_approved: int
+    median_edit_distance: float | None
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    expired: int
+    pending: int
+    approval_rate: float | None
+    decision_p50_s: float | None
+    decision_p95_s: float | None
+
+
+def review_where(tenant_id: int, f: MetricsFilter) -> list[ColumnElement[bool]]:
+    """Conditions on ReviewItem rows for the range and every filter (via its run)."""
+    where: list[ColumnElement[bool]] = [
+        ReviewItem.tenant_id == tenant_id,
+        ReviewItem.created_at >= f.start,
+        ReviewItem.created_at < f.end,
+    ]
+    if f.agent is not None:
+        where.append(ReviewItem.drafted_by == f.agent.value)
+    if f.trigger is not None or f.status is not None:
+        run = select(AgentRun.id).where(
+            AgentRun.id == ReviewItem.run_id, AgentRun.tenant_id == tenant_id, *run_matches(f)
+        )
+        where.append(exists(run))
+    if f.filters_runs_by_call:
+        call = select(LLMCall.id).where(
+            LLMCall.run_id == ReviewItem.run_id, LLMCall.tenant_id == tenant_id, *call_matches(f)
+        )
+        where.append(exists(call))
+    return where
+
+
+def _run_prompt(tenant_id: int, where: list[ColumnElement[bool]]) -> Any:
+    """Per run that produced a draft in scope: its prompt key and highest prompt version."""
+    runs = select(ReviewItem.run_id).where(*where, ReviewItem.run_id.is_not(None))
+    return (
+        select(
+            LLMCall.run_id.label("run_id"),
+            func.max(LLMCall.prompt_key).label("prompt_key"),
+            func.max(LLMCall.prompt_version).label("prompt_version"),
+        )
+        .where(LLMCall.tenant_id == tenant_id, LLMCall.run_id.in_(runs))
+        .group_by(LLMCall.run_id)
+        .subquery("run_prompt")
+    )
+
+
+def outcomes(session: Session, tenant_id: int, f: MetricsFilter) -> list[ReviewOutcomes]:
+    where = review_where(tenant_id, f)
+    rp = _run_prompt(tenant_id, where)
+    source = ReviewItem.__table__.outerjoin(rp, rp.c.run_id == ReviewItem.run_id)
+    key = (
+        ReviewItem.drafted_by.label("agent"),
+        func.coalesce(rp.c.prompt_key, literal_column(f"'{NO_PROMPT}'")).label("pk"),
+        rp.c.prompt_version.label("pv"),
+    )
+    # Literal SQL, not bound parameters: PostgreSQL must see GROUP BY and SELECT as equal.
+    edited = func.coalesce(ReviewItem.edit_distance, literal_column("0")) > literal_column("0")
+    counts = session.execute(
+        select(*key, ReviewItem.status, edited, ReviewItem.reason_code, func.count())
+        .select_from(source)
+        .where(*where)
+        .group_by(*key, ReviewItem.status, edited, ReviewItem.reason_code)
+    ).all()
+    distances = percentiles.grouped(
+        session,
+        select(*key, case((edited, ReviewItem.edit_distance)).label("v"))
+        .select_from(source)
+        .where(*where, ReviewItem.status.in_(APPROVED)),
+        groups=3,
+        fractions=(0.5,),
+    )
+    waits = percentiles.grouped(
+        session,
+        select(
+            *key,
+            seconds_between(session, ReviewItem.created_at, ReviewItem.decided_at).label("v"),
+        )
+        .select_from(source)
+        .where(*where, ReviewItem.decided_at.is_not(None)),
+        groups=3,
+        fractions=(0.5, 0.95),
+    )
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for agent, pk, pv, status, was_edited, reason, n in counts:
+        row = rows.setdefault((agent, pk, pv), _empty())
+        row["drafts"] += n
+        if status in APPROVED:
+            row["edited_then_approved" if was_edited else "approved_as_drafted"] += n
+        elif status is ReviewStatus.REJECTED:
+            row["rejected"] += n
+            code = (reason or ReasonCode.OTHER).value
+            row["rejected_by_reason"][code] = row["rejected_by_reason"].get(code, 0) + n
+        elif status is ReviewStatus.EXPIRED:
+            row["expired"] += n
+        else:
+            row["pending"] += n
+    out = []
+    for k in sorted(rows, key=lambda k: (k[0], k[1], k[2] if k[2] is not None else -1)):
+        row = rows[k]
+        approved = row["approved_as_drafted"] + row["edited_then_approved"]
+        decided = approved + row["rejected"] + row["expired"]
+        wait = waits.get(k, [None, None])
+        out.append(
+            ReviewOutcomes(
+                agent=k[0],
+                prompt_key=k[1],
+                prompt_version=k[2],
+                median_edit_distance=distances.get(k, [None])[0],
+                approval_rate=approved / decided if decided else None,
+                decision_p50_s=wait[0],
+                decision_p95_s=wait[1],
+                **row,
+            )
+        )
+    return out
+
+
+def _empty() -> dict[str, Any]:
+    names = ("drafts", "approved_as_drafted", "edited_then_approved", "rejected", "expired")
+    return {**dict.fromkeys(names, 0), "pending": 0, "rejected_by_reason": {}}
+
+
+def rejection_reasons(rows: list[ReviewOutcomes]) -> dict[str, int]:
+    """Rejections by reason code summed over every agent and prompt version."""
+    total: dict[str, int] = {}
+    for row in rows:
+        for code, n in row.rejected_by_reason.items():
+            total[code] = total.get(code, 0) + n
+    return dict(sorted(total.items(), key=lambda kv: -kv[1]))
+
+
+def get_review_outcomes(*, actor: Actor, filters: MetricsFilter) -> list[ReviewOutcomes]:
+    """Review outcomes and time to decision per agent and prompt version."""
+    require(actor, Action.VIEW_METRICS)
+    with UnitOfWork(actor, readonly=True) as uow:
+        return outcomes(uow.session, actor.tenant_id, filters)
