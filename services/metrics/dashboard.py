@@ -8,6 +8,7 @@ from sqlalchemy import select
 from domain.enums import AgentName, RunStatus, RunTrigger
 from domain.models import LLMCall, Prompt
 from services.actor import Actor
+from services.config import get_settings
 from services.metrics import cost as cost_m
 from services.metrics import llm as llm_m
 from services.metrics import reviews as reviews_m
@@ -41,6 +42,7 @@ class FilterOptions(BaseModel):
     statuses: list[str]
     models: list[str]
     prompt_versions: list[PromptVersionOption]
+    refresh_seconds: int
 
 
 def get_dashboard(*, actor: Actor, filters: MetricsFilter) -> MetricsDashboard:
@@ -89,4 +91,5 @@ def get_filter_options(*, actor: Actor, filters: MetricsFilter) -> FilterOptions
         statuses=[s.value for s in RunStatus],
         models=list(models),
         prompt_versions=[PromptVersionOption(prompt_key=k, version=v) for k, v in prompts],
+        refresh_seconds=get_settings().metrics_refresh_seconds,
     )
