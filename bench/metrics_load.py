@@ -21,7 +21,9 @@ STATUSES = [
     ("running", 2), ("cancelled", 2),
 ]  # fmt: skip
 MODELS = ["llama3.2", "qwen2.5:7b", "mistral-small"]
-OUTCOMES = [("ok", 86), ("repaired", 6), ("invalid", 4), ("timeout", 2), ("unavailable", 1), ("error", 1)]  # fmt: skip
+OUTCOMES = [
+    ("ok", 86), ("repaired", 6), ("invalid", 4), ("timeout", 2), ("unavailable", 1), ("error", 1),
+]  # fmt: skip
 KINDS = {
     "sdr": "outreach_email", "sales": "deal_proposal", "negotiation": "counter_offer",
     "finance": "dunning_notice", "investigator": "rca_hypothesis",
