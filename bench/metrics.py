@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from domain.models import AgentRun, LLMCall, ReviewItem, User
 from services import db, migrate
 from services.actor import Actor
 from services.metrics import cost, dashboard, drilldown, llm, queue, reviews, runs
-from services.metrics.filters import MetricsFilter, last_days
+from services.metrics.filters import MetricsFilter, build_filter
 from services.tenants import create_tenant_with_users, find_tenant
 from services.uow import UnitOfWork
 
@@ -148,7 +149,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     for engine in args.engines.split(","):
         actor = prepare(engine, args.quick, args.reuse)
-        f = last_days(30)
+        # The page's default: the last 30 whole UTC days, today included.
+        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        f = build_filter(start=today - timedelta(days=29), end=today + timedelta(days=1))
         for name, call in aggregates(actor, f).items():
             say(f"metrics.{name}.{engine}.ms {_time(call, args.repeat):.1f} ms")
         total = _time(functools.partial(page, actor, f), args.repeat)

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from services.metrics import rollup_sql
+
 AGENTS = ["sdr", "sales", "negotiation", "finance", "investigator"]
 TRIGGERS = ["manual", "schedule", "retry", "pipeline"]
 # status, weight
@@ -127,7 +129,9 @@ def _sqlite_value(v: Any) -> Any:
 
 
 def load(engine: Engine, streams: tuple[Iterator[tuple[Any, ...]], ...]) -> None:
-    """Insert the three streams into the engine's database."""
+    """Insert the three streams with the rollup triggers off, then rebuild the rollups once."""
+    with engine.begin() as conn:
+        rollup_sql.drop(conn)
     tables = (("agent_runs", RUN_COLS), ("llm_calls", CALL_COLS), ("review_items", ITEM_COLS))
     raw = engine.raw_connection()
     try:
@@ -151,6 +155,8 @@ def load(engine: Engine, streams: tuple[Iterator[tuple[Any, ...]], ...]) -> None
     finally:
         raw.close()
     with engine.begin() as conn:
+        rollup_sql.rebuild(conn)
+        rollup_sql.install(conn)
         if engine.dialect.name == "postgresql":
             conn.execute(
                 text("SELECT setval('agent_runs_id_seq', (SELECT max(id) FROM agent_runs))")

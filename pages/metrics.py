@@ -23,6 +23,11 @@ with service_errors():
 st.caption(
     f"{user.tenant_name} · {f.start:%Y-%m-%d} to {f.end:%Y-%m-%d} (UTC, end exclusive) · "
     f"by {f.bucket}"
+    + (
+        " · percentiles estimated from daily rollups (within 2.5 %)"
+        if board.summary.estimated
+        else ""
+    )
 )
 
 overall = next((c for c in board.cost if c.agent == "all"), None)

@@ -7,13 +7,17 @@ Prices come from settings: ``metrics_price_per_1k_tokens`` for hosted models and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.models import AgentRun, LLMCall, ReviewItem
+from domain.models import AgentRun, LLMCall, MetricReviewDay, ReviewItem
 from services.actor import Actor
 from services.config import get_settings
+from services.metrics import llm_rollup, rollups
 from services.metrics.filters import MetricsFilter, call_where
 from services.metrics.reviews import APPROVED, review_where
 from services.permissions import Action, require
@@ -36,7 +40,37 @@ class ApprovedDraftCost(BaseModel):
 
 def per_agent(session: Session, tenant_id: int, f: MetricsFilter) -> list[ApprovedDraftCost]:
     """Per agent, then one row for every agent together (agent "all")."""
-    spend = session.execute(
+    spend: Sequence[Any]
+    if rollups.for_calls(session, tenant_id, f):
+        spend = llm_rollup.spend_by_agent(session, tenant_id, f)
+    else:
+        spend = _spend(session, tenant_id, f)
+    approved: Sequence[Any]
+    if rollups.for_reviews(session, tenant_id, f):
+        R = MetricReviewDay
+        approved = session.execute(
+            select(R.agent, func.sum(R.n))
+            .where(*rollups.where(R, tenant_id, f), R.status.in_([s.value for s in APPROVED]))
+            .group_by(R.agent)
+        ).all()
+    else:
+        approved = session.execute(
+            select(ReviewItem.drafted_by, func.count())
+            .where(*review_where(tenant_id, f), ReviewItem.status.in_(APPROVED))
+            .group_by(ReviewItem.drafted_by)
+        ).all()
+    tokens = {str(agent): int(t) for agent, t, _ in spend}
+    millis = {str(agent): int(ms) for agent, _, ms in spend}
+    counts = {str(agent): int(n) for agent, n in approved}
+    agents = sorted(set(tokens) | set(counts))
+    rows = [_cost(a, counts.get(a, 0), tokens.get(a, 0), millis.get(a, 0)) for a in agents]
+    if rows:
+        rows.append(_cost(ALL, sum(counts.values()), sum(tokens.values()), sum(millis.values())))
+    return rows
+
+
+def _spend(session: Session, tenant_id: int, f: MetricsFilter) -> Sequence[Any]:
+    return session.execute(
         select(
             AgentRun.agent,
             func.coalesce(func.sum(LLMCall.prompt_tokens + LLMCall.completion_tokens), 0),
@@ -46,19 +80,6 @@ def per_agent(session: Session, tenant_id: int, f: MetricsFilter) -> list[Approv
         .where(*call_where(tenant_id, f))
         .group_by(AgentRun.agent)
     ).all()
-    approved = session.execute(
-        select(ReviewItem.drafted_by, func.count())
-        .where(*review_where(tenant_id, f), ReviewItem.status.in_(APPROVED))
-        .group_by(ReviewItem.drafted_by)
-    ).all()
-    tokens = {str(agent): int(t) for agent, t, _ in spend}
-    millis = {str(agent): int(ms) for agent, _, ms in spend}
-    counts = {str(agent): int(n) for agent, n in approved}
-    agents = sorted(set(tokens) | set(counts))
-    rows = [_cost(a, counts.get(a, 0), tokens.get(a, 0), millis.get(a, 0)) for a in agents]
-    if rows:
-        rows.append(_cost(ALL, sum(counts.values()), sum(tokens.values()), sum(millis.values())))
-    return rows
 
 
 def _cost(agent: str, approved: int, tokens: int, millis: int) -> ApprovedDraftCost:

@@ -6,11 +6,12 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from domain.enums import AgentName, RunStatus, RunTrigger
-from domain.models import LLMCall, Prompt
+from domain.models import Prompt
 from services.actor import Actor
 from services.config import get_settings
 from services.metrics import cost as cost_m
 from services.metrics import llm as llm_m
+from services.metrics import llm_rollup
 from services.metrics import reviews as reviews_m
 from services.metrics import runs as runs_m
 from services.metrics.filters import MetricsFilter
@@ -70,16 +71,7 @@ def get_filter_options(*, actor: Actor, filters: MetricsFilter) -> FilterOptions
     """The agents, triggers, statuses, models (seen in the range) and prompt versions to pick."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
-        models = uow.session.scalars(
-            select(LLMCall.model)
-            .where(
-                LLMCall.tenant_id == actor.tenant_id,
-                LLMCall.created_at >= filters.start,
-                LLMCall.created_at < filters.end,
-            )
-            .distinct()
-            .order_by(LLMCall.model)
-        ).all()
+        models = llm_rollup.models(uow.session, actor.tenant_id, filters)
         prompts = uow.session.execute(
             select(Prompt.key, Prompt.version)
             .where(Prompt.tenant_id == actor.tenant_id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from domain.enums import LLMOutcome
 from domain.models import LLMCall
 from services.actor import Actor
-from services.metrics import percentiles
+from services.metrics import llm_rollup, percentiles, rollups
 from services.metrics.filters import (
     MetricsFilter,
     bucket_key,
@@ -45,6 +45,7 @@ class LLMStats(BaseModel):
     timeouts: int
     unavailable: int
     errors: int
+    estimated: bool = False
 
 
 class LatencyBucket(BaseModel):
@@ -52,6 +53,7 @@ class LatencyBucket(BaseModel):
     calls: int
     p50_ms: float | None
     p95_ms: float | None
+    estimated: bool = False
 
 
 def _outcome(outcome: LLMOutcome) -> ColumnElement[int]:
@@ -60,6 +62,9 @@ def _outcome(outcome: LLMOutcome) -> ColumnElement[int]:
 
 def stats(session: Session, tenant_id: int, f: MetricsFilter) -> list[LLMStats]:
     """Per model and prompt version, then one overall row (model "all") at the end."""
+    if rollups.for_calls(session, tenant_id, f):
+        parts = llm_rollup.stats_parts(session, tenant_id, f, LATENCY_FRACTIONS)
+        return _build(*parts, estimated=True)
     where = call_where(tenant_id, f)
     source = call_source(f)
     groups = (LLMCall.model, LLMCall.prompt_key, LLMCall.prompt_version)
@@ -101,13 +106,26 @@ def stats(session: Session, tenant_id: int, f: MetricsFilter) -> list[LLMStats]:
         select(LLMCall.latency_ms.label("v")).select_from(source).where(*where),
         LATENCY_FRACTIONS,
     )
-    out = [_row(r[:3], r[3:], latency.get(tuple(r[:3]), [None, None])) for r in grouped]
+    return _build(grouped, overall, latency, all_latency, estimated=False)
+
+
+def _build(
+    grouped: Sequence[Any],
+    overall: Sequence[Any],
+    latency: dict[tuple[Any, ...], list[float | None]],
+    all_latency: list[float | None],
+    *,
+    estimated: bool,
+) -> list[LLMStats]:
+    out = [_row(r[:3], r[3:], latency.get(tuple(r[:3]), [None, None]), estimated) for r in grouped]
     if overall[0]:
-        out.append(_row(("all", "all", None), tuple(overall), all_latency))
+        out.append(_row(("all", "all", None), tuple(overall), all_latency, estimated))
     return out
 
 
-def _row(key: Sequence[Any], m: Sequence[Any], lat: list[float | None]) -> LLMStats:
+def _row(
+    key: Sequence[Any], m: Sequence[Any], lat: list[float | None], estimated: bool
+) -> LLMStats:
     calls, p_tok, c_tok, ms, repaired, invalid, reasks, timeouts, unavailable, errors = (
         int(v) for v in m
     )
@@ -128,10 +146,16 @@ def _row(key: Sequence[Any], m: Sequence[Any], lat: list[float | None]) -> LLMSt
         timeouts=timeouts,
         unavailable=unavailable,
         errors=errors,
+        estimated=estimated,
     )
 
 
 def latency_per_bucket(session: Session, tenant_id: int, f: MetricsFilter) -> list[LatencyBucket]:
+    if f.bucket == "day" and rollups.for_calls(session, tenant_id, f):
+        return [
+            LatencyBucket(bucket=d, calls=n, p50_ms=p[0], p95_ms=p[1], estimated=True)
+            for d, n, p in llm_rollup.latency_days(session, tenant_id, f, LATENCY_FRACTIONS)
+        ]
     where = call_where(tenant_id, f)
     key = bucket_key(session, LLMCall.created_at, f.bucket).label("bucket")
     source = call_source(f)

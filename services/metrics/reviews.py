@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, case, exists, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from domain.enums import ReasonCode, ReviewStatus
-from domain.models import AgentRun, LLMCall, ReviewItem
+from domain.models import AgentRun, LLMCall, MetricReviewDay, MetricReviewHistDay, ReviewItem
 from services.actor import Actor
-from services.metrics import percentiles
+from services.metrics import percentiles, rollups
 from services.metrics.filters import MetricsFilter, call_matches, run_matches, seconds_between
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -81,7 +81,37 @@ def _run_prompt(tenant_id: int, where: list[ColumnElement[bool]]) -> Any:
     )
 
 
-def outcomes(session: Session, tenant_id: int, f: MetricsFilter) -> list[ReviewOutcomes]:
+def _rollup_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[Any, Any, Any]:
+    R, H = MetricReviewDay, MetricReviewHistDay
+    key = (R.agent, R.prompt_key, R.prompt_version)
+    counts = [
+        (a, pk, None if pv < 0 else pv, ReviewStatus(s), bool(e), ReasonCode(c) if c else None, n)
+        for a, pk, pv, s, e, c, n in session.execute(
+            select(*key, R.status, R.edited, R.reason_code, func.sum(R.n))
+            .where(*rollups.where(R, tenant_id, f))
+            .group_by(*key, R.status, R.edited, R.reason_code)
+        )
+        if n
+    ]
+    hkey = (H.agent, H.prompt_key, H.prompt_version, H.measure, H.bin)
+    bins: dict[tuple[Any, ...], dict[int, int]] = {}
+    for a, pk, pv, measure, b, n in session.execute(
+        select(*hkey, func.sum(H.n)).where(*rollups.where(H, tenant_id, f)).group_by(*hkey)
+    ):
+        found = bins.setdefault((a, pk, None if pv < 0 else pv, measure), {})
+        found[b] = found.get(b, 0) + int(n)
+    distances = {
+        k[:3]: rollups.percentiles(v.items(), (0.5,)) for k, v in bins.items() if k[3] == "edit"
+    }
+    waits = {
+        k[:3]: rollups.percentiles(v.items(), (0.5, 0.95))
+        for k, v in bins.items()
+        if k[3] == "wait"
+    }
+    return counts, distances, waits
+
+
+def _raw_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[Any, Any, Any]:
     where = review_where(tenant_id, f)
     rp = _run_prompt(tenant_id, where)
     source = ReviewItem.__table__.outerjoin(rp, rp.c.run_id == ReviewItem.run_id)
@@ -117,6 +147,14 @@ def outcomes(session: Session, tenant_id: int, f: MetricsFilter) -> list[ReviewO
         groups=3,
         fractions=(0.5, 0.95),
     )
+    return counts, distances, waits
+
+
+def outcomes(session: Session, tenant_id: int, f: MetricsFilter) -> list[ReviewOutcomes]:
+    if rollups.for_reviews(session, tenant_id, f):
+        counts, distances, waits = _rollup_parts(session, tenant_id, f)
+    else:
+        counts, distances, waits = _raw_parts(session, tenant_id, f)
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     for agent, pk, pv, status, was_edited, reason, n in counts:
         row = rows.setdefault((agent, pk, pv), _empty())

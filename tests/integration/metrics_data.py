@@ -154,6 +154,7 @@ def seed_metrics(north: TenantWithUsers, south: TenantWithUsers) -> Dataset:
                 created_at=created,
             )
         s.add_all(calls.values())
+        s.flush()  # as in real runs: the LLM calls exist before the drafts they produced
         items = {}
         for name, spec in ITEMS.items():
             run, created, by, kind, status, dist, reason, after, role, due = spec
@@ -202,6 +203,7 @@ def _decoys(uow: UnitOfWork, south: TenantWithUsers) -> None:
             completion_tokens=9999, outcome=LLMOutcome.TIMEOUT, created_at=at(DAY1, 10, 1),
         )
     )  # fmt: skip
+    uow.session.flush()
     uow.session.add(
         ReviewItem(
             tenant_id=sid, kind=ReviewKind.OUTREACH_EMAIL, status=ReviewStatus.PENDING,

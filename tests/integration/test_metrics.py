@@ -199,6 +199,8 @@ def test_cost_per_approved_draft_uses_the_configured_prices(
     try:
         rows = cost.get_cost_per_approved_draft(actor=north.actor(Role.VIEWER), filters=period())
     finally:
+        for name in ("PRICE_PER_1K_TOKENS", "PRICE_PER_GPU_HOUR", "CURRENCY"):
+            monkeypatch.delenv(f"REVO_METRICS_{name}")
         get_settings.cache_clear()
     fin, sdr, total = rows
     assert (fin.agent, fin.approved, fin.tokens, fin.model_seconds) == ("finance", 1, 900, 2.0)
