@@ -7,6 +7,7 @@ Rows are generated in created_at order over the last ``days`` days, deterministi
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,34 +134,37 @@ def load(engine: Engine, streams: tuple[Iterator[tuple[Any, ...]], ...]) -> None
     with engine.begin() as conn:
         rollup_sql.drop(conn)
     tables = (("agent_runs", RUN_COLS), ("llm_calls", CALL_COLS), ("review_items", ITEM_COLS))
+    started = time.perf_counter()
     raw = engine.raw_connection()
     try:
+        cur = raw.cursor()
         if engine.dialect.name == "sqlite":
-            cur = raw.cursor()
             cur.execute("BEGIN")
-            for (table, cols), rows in zip(tables, streams, strict=True):
+        for (table, cols), rows in zip(tables, streams, strict=True):
+            if engine.dialect.name == "sqlite":
                 marks = ", ".join("?" * len(cols.split(",")))
                 cur.executemany(
                     f"INSERT INTO {table} ({cols}) VALUES ({marks})",
                     (tuple(_sqlite_value(v) for v in row) for row in rows),
                 )
-            cur.execute("COMMIT")
-        else:
-            cur = raw.cursor()
-            for (table, cols), rows in zip(tables, streams, strict=True):
+            else:
                 with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
                     for row in rows:
                         copy.write_row(row)
+            print(f"# inserted {table} after {time.perf_counter() - started:.1f} s", flush=True)
+        if engine.dialect.name == "sqlite":
+            cur.execute("COMMIT")
+        else:
             raw.commit()
     finally:
         raw.close()
     with engine.begin() as conn:
+        # Statistics first, so the planner joins the fresh tables sensibly in the rebuild.
+        conn.execute(text("ANALYZE"))
+        if engine.dialect.name == "postgresql":
+            last = "(SELECT max(id) FROM agent_runs)"
+            conn.execute(text(f"SELECT setval('agent_runs_id_seq', {last})"))
         rollup_sql.rebuild(conn)
         rollup_sql.install(conn)
-        if engine.dialect.name == "postgresql":
-            conn.execute(
-                text("SELECT setval('agent_runs_id_seq', (SELECT max(id) FROM agent_runs))")
-            )
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
+        conn.execute(text("ANALYZE"))
+    print(f"# rollups rebuilt after {time.perf_counter() - started:.1f} s", flush=True)

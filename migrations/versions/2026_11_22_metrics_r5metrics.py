@@ -108,6 +108,8 @@ def upgrade() -> None:
         ],
         [sa.Column("n", sa.Integer(), nullable=False)],
     )
+    op.create_index("ix_agent_runs_tenant_created", "agent_runs", ["tenant_id", "created_at"])
+    op.create_index("ix_review_items_tenant_decided", "review_items", ["tenant_id", "decided_at"])
     bind = op.get_bind()
     rollup_sql.install(bind)
     rollup_sql.rebuild(bind)
@@ -115,6 +117,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     rollup_sql.drop(op.get_bind())
+    op.drop_index("ix_review_items_tenant_decided", table_name="review_items")
+    op.drop_index("ix_agent_runs_tenant_created", table_name="agent_runs")
     for name in (
         "metric_review_hist_days",
         "metric_review_days",

@@ -18,7 +18,7 @@ from domain.models import AgentRun, LLMCall, MetricReviewDay, ReviewItem
 from services.actor import Actor
 from services.config import get_settings
 from services.metrics import llm_rollup, rollups
-from services.metrics.filters import MetricsFilter, call_where
+from services.metrics.filters import MetricsFilter, call_where, tune
 from services.metrics.reviews import APPROVED, review_where
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -106,4 +106,5 @@ def get_cost_per_approved_draft(*, actor: Actor, filters: MetricsFilter) -> list
     """Tokens, model time and priced cost per approved draft, per agent and overall."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return per_agent(uow.session, actor.tenant_id, filters)

@@ -14,7 +14,7 @@ from services.metrics import llm as llm_m
 from services.metrics import llm_rollup
 from services.metrics import reviews as reviews_m
 from services.metrics import runs as runs_m
-from services.metrics.filters import MetricsFilter
+from services.metrics.filters import MetricsFilter, tune
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -51,6 +51,7 @@ def get_dashboard(*, actor: Actor, filters: MetricsFilter) -> MetricsDashboard:
     require(actor, Action.VIEW_METRICS)
     tenant = actor.tenant_id
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         s = uow.session
         outcome_rows = reviews_m.outcomes(s, tenant, filters)
         return MetricsDashboard(
@@ -71,6 +72,7 @@ def get_filter_options(*, actor: Actor, filters: MetricsFilter) -> FilterOptions
     """The agents, triggers, statuses, models (seen in the range) and prompt versions to pick."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         models = llm_rollup.models(uow.session, actor.tenant_id, filters)
         prompts = uow.session.execute(
             select(Prompt.key, Prompt.version)

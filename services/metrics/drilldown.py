@@ -13,7 +13,7 @@ from domain.enums import LLMOutcome
 from domain.models import AgentRun, LLMCall, ReviewItem
 from services.actor import Actor
 from services.errors import NotFound
-from services.metrics.filters import MetricsFilter, run_where
+from services.metrics.filters import MetricsFilter, run_where, tune
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -98,6 +98,7 @@ def list_recent_runs(
     """The newest runs matching the filter (at most ``limit``), newest first."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return _recent(uow, actor.tenant_id, filters, max(1, min(limit, 1000)))
 
 
@@ -105,6 +106,7 @@ def get_run_detail(*, actor: Actor, run_id: int) -> RunDetail:
     """One run with its LLM calls (raw output of failed calls) and the review items it produced."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         run = uow.session.scalar(
             select(AgentRun).where(AgentRun.id == run_id, AgentRun.tenant_id == actor.tenant_id)
         )
@@ -165,4 +167,5 @@ def export_recent_runs_csv(*, actor: Actor, filters: MetricsFilter) -> str:
     """The recent-runs table for the filter as formula-safe CSV."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return runs_csv(_recent(uow, actor.tenant_id, filters, RECENT_RUNS_LIMIT))

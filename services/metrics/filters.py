@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
-from sqlalchemy import ColumnElement, Float, cast, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, cast, exists, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from domain.enums import AgentName, RunStatus, RunTrigger
@@ -82,6 +82,13 @@ def last_days(days: int, *, now: datetime | None = None, **values: Any) -> Metri
 
 def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def tune(session: Session) -> None:
+    """Settings for this read transaction: no JIT on PostgreSQL (compiling the dashboard's
+    plans costs more than running them)."""
+    if dialect(session) == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def bucket_key(session: Session, column: Any, bucket: Bucket) -> ColumnElement[str]:

@@ -20,6 +20,7 @@ from services.metrics.filters import (
     call_source,
     call_where,
     parse_bucket,
+    tune,
 )
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -183,6 +184,7 @@ def get_llm_stats(*, actor: Actor, filters: MetricsFilter) -> list[LLMStats]:
     """LLM-call latency, tokens, repair/validation/re-ask rates and failures by model and prompt."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return stats(uow.session, actor.tenant_id, filters)
 
 
@@ -190,4 +192,5 @@ def get_latency_per_bucket(*, actor: Actor, filters: MetricsFilter) -> list[Late
     """LLM-call count and p50/p95 latency per time bucket."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return latency_per_bucket(uow.session, actor.tenant_id, filters)

@@ -12,7 +12,7 @@ from domain.base import utcnow
 from domain.enums import ReviewKind, ReviewStatus
 from domain.models import ReviewItem
 from services.actor import Actor
-from services.metrics.filters import MetricsFilter, bucket_key, parse_bucket
+from services.metrics.filters import MetricsFilter, bucket_key, parse_bucket, tune
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -101,4 +101,5 @@ def get_queue_health(
     """Pending items by kind and age, overdue count, and decisions per day in the range."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return health(uow.session, actor.tenant_id, filters, now or utcnow())

@@ -17,7 +17,7 @@ from domain.enums import ReasonCode, ReviewStatus
 from domain.models import AgentRun, LLMCall, MetricReviewDay, MetricReviewHistDay, ReviewItem
 from services.actor import Actor
 from services.metrics import percentiles, rollups
-from services.metrics.filters import MetricsFilter, call_matches, run_matches, seconds_between
+from services.metrics.filters import MetricsFilter, call_matches, run_matches, seconds_between, tune
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -66,18 +66,29 @@ def review_where(tenant_id: int, f: MetricsFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def _run_prompt(tenant_id: int, where: list[ColumnElement[bool]]) -> Any:
-    """Per run that produced a draft in scope: its prompt key and highest prompt version."""
-    runs = select(ReviewItem.run_id).where(*where, ReviewItem.run_id.is_not(None))
+def _drafts(session: Session, tenant_id: int, f: MetricsFilter) -> Any:
+    """The drafts in scope with their run's prompt key and highest prompt version, looked up per
+    draft through the llm_calls run_id index (cheaper than grouping every call of the period)."""
+
+    def of_run(column: Any) -> Any:
+        return (
+            select(func.max(column))
+            .where(LLMCall.run_id == ReviewItem.run_id, LLMCall.tenant_id == tenant_id)
+            .scalar_subquery()
+        )
+
     return (
         select(
-            LLMCall.run_id.label("run_id"),
-            func.max(LLMCall.prompt_key).label("prompt_key"),
-            func.max(LLMCall.prompt_version).label("prompt_version"),
+            ReviewItem.drafted_by.label("agent"),
+            func.coalesce(of_run(LLMCall.prompt_key), literal_column(f"'{NO_PROMPT}'")).label("pk"),
+            of_run(LLMCall.prompt_version).label("pv"),
+            ReviewItem.status.label("status"),
+            ReviewItem.edit_distance.label("edit_distance"),
+            ReviewItem.reason_code.label("reason_code"),
+            seconds_between(session, ReviewItem.created_at, ReviewItem.decided_at).label("wait"),
         )
-        .where(LLMCall.tenant_id == tenant_id, LLMCall.run_id.in_(runs))
-        .group_by(LLMCall.run_id)
-        .subquery("run_prompt")
+        .where(*review_where(tenant_id, f))
+        .subquery("drafts")
     )
 
 
@@ -112,38 +123,24 @@ def _rollup_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[A
 
 
 def _raw_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[Any, Any, Any]:
-    where = review_where(tenant_id, f)
-    rp = _run_prompt(tenant_id, where)
-    source = ReviewItem.__table__.outerjoin(rp, rp.c.run_id == ReviewItem.run_id)
-    key = (
-        ReviewItem.drafted_by.label("agent"),
-        func.coalesce(rp.c.prompt_key, literal_column(f"'{NO_PROMPT}'")).label("pk"),
-        rp.c.prompt_version.label("pv"),
-    )
+    d = _drafts(session, tenant_id, f)
+    key = (d.c.agent, d.c.pk, d.c.pv)
     # Literal SQL, not bound parameters: PostgreSQL must see GROUP BY and SELECT as equal.
-    edited = func.coalesce(ReviewItem.edit_distance, literal_column("0")) > literal_column("0")
+    edited = func.coalesce(d.c.edit_distance, literal_column("0")) > literal_column("0")
     counts = session.execute(
-        select(*key, ReviewItem.status, edited, ReviewItem.reason_code, func.count())
-        .select_from(source)
-        .where(*where)
-        .group_by(*key, ReviewItem.status, edited, ReviewItem.reason_code)
+        select(*key, d.c.status, edited, d.c.reason_code, func.count()).group_by(
+            *key, d.c.status, edited, d.c.reason_code
+        )
     ).all()
     distances = percentiles.grouped(
         session,
-        select(*key, case((edited, ReviewItem.edit_distance)).label("v"))
-        .select_from(source)
-        .where(*where, ReviewItem.status.in_(APPROVED)),
+        select(*key, case((edited, d.c.edit_distance)).label("v")).where(d.c.status.in_(APPROVED)),
         groups=3,
         fractions=(0.5,),
     )
     waits = percentiles.grouped(
         session,
-        select(
-            *key,
-            seconds_between(session, ReviewItem.created_at, ReviewItem.decided_at).label("v"),
-        )
-        .select_from(source)
-        .where(*where, ReviewItem.decided_at.is_not(None)),
+        select(*key, d.c.wait.label("v")).where(d.c.wait.is_not(None)),
         groups=3,
         fractions=(0.5, 0.95),
     )
@@ -208,4 +205,5 @@ def get_review_outcomes(*, actor: Actor, filters: MetricsFilter) -> list[ReviewO
     """Review outcomes and time to decision per agent and prompt version."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return outcomes(uow.session, actor.tenant_id, filters)

@@ -13,7 +13,7 @@ from domain.enums import RunStatus
 from domain.models import AgentRun, MetricRunDay
 from services.actor import Actor
 from services.metrics import percentiles, rollups
-from services.metrics.filters import MetricsFilter, bucket_key, parse_bucket, run_where
+from services.metrics.filters import MetricsFilter, bucket_key, parse_bucket, run_where, tune
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -160,6 +160,7 @@ def get_runs_per_bucket(*, actor: Actor, filters: MetricsFilter) -> list[RunBuck
     """Runs per time bucket and status for the filter."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return runs_per_bucket(uow.session, actor.tenant_id, filters)
 
 
@@ -167,6 +168,7 @@ def get_run_summary(*, actor: Actor, filters: MetricsFilter) -> RunSummary:
     """Run counts by status, success rate, retries, dead runs and duration percentiles."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return summary(uow.session, actor.tenant_id, filters)
 
 
@@ -174,4 +176,5 @@ def get_agent_run_stats(*, actor: Actor, filters: MetricsFilter) -> list[AgentRu
     """Per-agent run counts, success rate, dead runs and duration percentiles."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
         return per_agent(uow.session, actor.tenant_id, filters)
