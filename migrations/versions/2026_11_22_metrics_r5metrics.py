@@ -109,7 +109,11 @@ def upgrade() -> None:
         [sa.Column("n", sa.Integer(), nullable=False)],
     )
     op.create_index("ix_agent_runs_tenant_created", "agent_runs", ["tenant_id", "created_at"])
-    op.create_index("ix_review_items_tenant_decided", "review_items", ["tenant_id", "decided_at"])
+    op.create_index(
+        "ix_review_items_tenant_decided",
+        "review_items",
+        ["tenant_id", "decided_at", "status", "decided_by_id"],
+    )
     bind = op.get_bind()
     rollup_sql.install(bind)
     rollup_sql.rebuild(bind)
