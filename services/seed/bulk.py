@@ -21,6 +21,7 @@ from domain.enums import Role
 from domain.models import User
 from services import db, tenants
 from services.errors import InvalidInput
+from services.metrics import rollup_sql
 from services.seed import bulk_events, bulk_review, bulk_runs
 from services.seed.bulk_plan import BulkPlan, Row, Ts
 from services.uow import UnitOfWork
@@ -155,6 +156,8 @@ def seed_bulk(
         writer: _Writer = (
             _SqliteWriter(conn) if engine.dialect.name == "sqlite" else _PostgresWriter(conn)
         )
+        # Row-by-row rollup triggers would cost more than the load; recompute them once instead.
+        rollup_sql.drop(conn)
         try:
             steps: list[tuple[str, tuple[str, ...], Builder]] = [
                 ("agent_runs", bulk_runs.RUN_COLUMNS, bulk_runs.run_rows),
@@ -172,6 +175,8 @@ def seed_bulk(
                         raise RuntimeError(f"found {len(plan.run_ids)} of {total} new runs")
         finally:
             writer.close()
+        rollup_sql.rebuild(conn)
+        rollup_sql.install(conn)
     seconds = time.perf_counter() - started
     total_rows = sum(counts.values())
     return BulkSeedReport(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import sqlite
 
 from domain.base import Base, UTCDateTime, utcnow
@@ -19,6 +19,7 @@ from domain.enums import (
     ReviewStatus,
     Role,
     RunStatus,
+    RunTrigger,
 )
 from domain.models import (
     AgentRun,
@@ -281,3 +282,32 @@ def test_bulk_seed_can_run_twice_on_the_same_tenant(db_url: str) -> None:
     second_runs = {r.id for r in _all(AgentRun)} - first_runs
     new_calls = [c for c in _all(LLMCall) if c.id not in first_calls]
     assert {c.run_id for c in new_calls} <= second_runs
+
+
+def test_bulk_seed_leaves_metric_rollups_complete_and_their_triggers_installed(
+    db_url: str,
+) -> None:
+    seed_bulk(review_items=40, runs=30, llm_calls=60, events=0)
+    with UnitOfWork(None, readonly=True) as uow:
+        s = uow.session
+        rolled_runs = s.execute(text("SELECT sum(runs) FROM metric_run_days")).scalar()
+        rolled_calls = s.execute(text("SELECT sum(calls) FROM metric_call_days")).scalar()
+        rolled_reviews = s.execute(text("SELECT sum(n) FROM metric_review_days")).scalar()
+    assert (rolled_runs, rolled_calls, rolled_reviews) == (30, 60, 40)
+    # The triggers are back: a run written the ordinary way is rolled up too.
+    with UnitOfWork(None) as uow:
+        tenant_id = uow.session.scalar(select(AgentRun.tenant_id).limit(1))
+        uow.session.add(
+            AgentRun(
+                tenant_id=tenant_id,
+                agent=AgentName.SDR,
+                trigger=RunTrigger.MANUAL,
+                subject_type="lead",
+                subject_id=1,
+                idempotency_key="after-bulk",
+                status=RunStatus.QUEUED,
+            )
+        )
+        uow.commit()
+    with UnitOfWork(None, readonly=True) as uow:
+        assert uow.session.execute(text("SELECT sum(runs) FROM metric_run_days")).scalar() == 31
