@@ -9,6 +9,20 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from domain.enums import EventSeverity, EventSource, InvestigationStatus, Priority, Severity
 
+__all__ = [
+    "EventRead",
+    "EventSeverity",
+    "EventSource",
+    "InvestigationCreate",
+    "InvestigationFilter",
+    "InvestigationRead",
+    "InvestigationStatus",
+    "InvestigationUpdate",
+    "NoteRead",
+    "Priority",
+    "Severity",
+    "TimelineWindow",
+]
 MAX_TAGS = 20
 
 

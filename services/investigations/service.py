@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from domain import transitions
@@ -239,3 +240,25 @@ def list_notes(*, actor: Actor, investigation_id: int) -> list[NoteRead]:
             .order_by(InvestigationNote.id)
         ).all()
         return [NoteRead.model_validate(r) for r in rows]
+
+
+class UserOption(BaseModel):
+    id: int
+    label: str
+
+
+def next_statuses(*, status: InvestigationStatus) -> list[InvestigationStatus]:
+    """The statuses an investigation in ``status`` may move to."""
+    return sorted(transitions.INVESTIGATION_TRANSITIONS[status], key=list(N).index)
+
+
+def assignable_users(*, actor: Actor) -> list[UserOption]:
+    """Active users of the actor's tenant, for the assignee picker."""
+    require(actor, Action.VIEW_INVESTIGATIONS)
+    with UnitOfWork(actor, readonly=True) as uow:
+        rows = uow.session.execute(
+            select(User.id, User.display_name, User.role)
+            .where(User.tenant_id == actor.tenant_id, User.is_active.is_(True))
+            .order_by(User.display_name)
+        ).all()
+    return [UserOption(id=i, label=f"{name} ({role.value})") for i, name, role in rows]

@@ -1,0 +1,116 @@
+"""The investigation timeline: swimlanes by source, colour by severity, the event table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages.components.feedback import plain, service_errors
+from services.actor import Actor
+from services.investigations import query
+from services.investigations.dto import TimelineWindow
+
+SEVERITY_COLOURS = {
+    "critical": "#b71c1c",
+    "high": "#e65100",
+    "medium": "#f9a825",
+    "low": "#1e88e5",
+    "info": "#90a4ae",
+}
+LANES = ["manual", "traces", "metrics", "logs", "ci", "git"]
+MARKERS = {"started": "#6a1b9a", "detected": "#c62828", "resolved": "#2e7d32"}
+PAYLOAD_KEY = "timeline_payload_event"
+
+
+def figure(window: TimelineWindow, markers: dict[str, datetime | None]) -> go.Figure:
+    """Swimlanes by source, one trace per severity (so the legend explains the colours)."""
+    fig = go.Figure()
+    for severity, colour in SEVERITY_COLOURS.items():
+        idx = [i for i, s in enumerate(window.severities) if s == severity]
+        if not idx:
+            continue
+        fig.add_trace(
+            go.Scattergl(
+                x=[window.occurred_at[i] for i in idx],
+                y=[window.sources[i] for i in idx],
+                mode="markers",
+                name=severity,
+                marker={"color": colour, "size": 10, "line": {"width": 0}},
+                customdata=[window.ids[i] for i in idx],
+                text=[
+                    f"#{window.ids[i]} {window.titles[i][:120]}<br>"
+                    f"{window.services[i] or 'no service'} · {window.types[i]}"
+                    for i in idx
+                ],
+                hovertemplate="%{x|%Y-%m-%d %H:%M:%S}<br>%{text}<extra>%{fullData.name}</extra>",
+            )
+        )
+    for label, when in markers.items():
+        if when is None:
+            continue
+        fig.add_vline(x=when, line_dash="dash", line_color=MARKERS[label], line_width=2)
+        fig.add_annotation(
+            x=when,
+            y=1.06,
+            yref="paper",
+            text=label,
+            showarrow=False,
+            font={"color": MARKERS[label]},
+        )
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=LANES, title=None)
+    fig.update_layout(
+        height=360,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"title": "severity", "orientation": "h", "y": -0.15},
+        dragmode="zoom",
+        xaxis={"range": [window.start, window.end]},
+    )
+    return fig
+
+
+def table(window: TimelineWindow) -> pd.DataFrame:
+    """The same events as rows."""
+    return pd.DataFrame(
+        {
+            "id": window.ids,
+            "time (UTC)": window.occurred_at,
+            "source": window.sources,
+            "type": window.types,
+            "severity": window.severities,
+            "service": window.services,
+            "title": window.titles,
+        }
+    )
+
+
+def render(actor: Actor, window: TimelineWindow, markers: dict[str, datetime | None]) -> None:
+    """Chart, table and the payload of the event picked on the chart or by id."""
+    shown = f"{len(window.ids):,} events" + (" (first ones only)" if window.truncated else "")
+    st.caption(f"{shown} from {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC")
+    picked = st.plotly_chart(
+        figure(window, markers), on_select="rerun", selection_mode="points", key="timeline_chart"
+    )
+    points = picked.selection.points if picked and picked.selection else []
+    if points and points[0].get("customdata") is not None:
+        st.session_state[PAYLOAD_KEY] = int(points[0]["customdata"])
+    st.dataframe(table(window), hide_index=True, height=300)
+    event_id = st.number_input(
+        "Show the full payload of event #",
+        min_value=0,
+        step=1,
+        value=st.session_state.get(PAYLOAD_KEY, 0),
+    )
+    if event_id:
+        with service_errors():
+            event = query.get_event(actor=actor, event_id=int(event_id))
+        st.markdown(f"**{plain(event.title)}**")
+        st.caption(
+            plain(f"#{event.id} · {event.source.value} · {event.type} · {event.severity.value}")
+            + f" · occurred {event.occurred_at:%Y-%m-%d %H:%M:%S} UTC · ingested "
+            f"{event.ingested_at:%Y-%m-%d %H:%M:%S} UTC · external id {plain(event.external_id)} · "
+            f"sha256 {event.payload_hash[:16]}…"
+        )
+        st.json(event.data, expanded=True)
