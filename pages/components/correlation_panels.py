@@ -9,13 +9,17 @@ from services.actor import Actor
 from services.investigations import correlation, dependencies
 from services.investigations.correlation import Suggestion
 
+FLASH = "correlation_flash"
+
 
 def _decide(actor: Actor, investigation_id: int, event_id: int, accept: bool) -> None:
     with service_errors():
         correlation.decide(
             actor=actor, investigation_id=investigation_id, event_id=event_id, accept=accept
         )
-    st.toast("Accepted into the investigation." if accept else "Rejected; it won't come back.")
+    st.session_state[FLASH] = (
+        "Accepted into the investigation." if accept else "Rejected; it won't come back."
+    )
     st.rerun()
 
 
@@ -56,6 +60,8 @@ def dependency_form(actor: Actor, service: str, deps: list[str]) -> None:
 
 def render(actor: Actor, investigation_id: int, *, can_edit: bool) -> None:
     """The suspect changes, the suggestions and what was accepted so far."""
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
     suspects_tab, suggestions_tab, linked_tab = st.tabs(
         ["Suspect changes", "Suggested events", "Accepted events"]
     )

@@ -12,6 +12,7 @@ from services.ingest import service as ingest
 from services.ingest.service import IngestReport
 
 SOURCES = ["logs", "metrics", "traces", "ci"]
+FLASH = "quarantine_flash"
 
 
 def _report(report: IngestReport) -> None:
@@ -61,6 +62,8 @@ def _ingest_forms(actor: Actor) -> None:
 
 
 def _quarantine(actor: Actor) -> None:
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
     with service_errors():
         page = quarantine.list_quarantine(actor=actor, limit=20)
     if not page.items:
@@ -74,7 +77,7 @@ def _quarantine(actor: Actor) -> None:
                 with service_errors():
                     outcome = quarantine.retry_quarantined(actor=actor, record_id=rec.id, raw=fixed)
                 if outcome.accepted:
-                    st.toast(f"Accepted: {outcome.inserted} event(s) stored.")
+                    st.session_state[FLASH] = f"Accepted: {outcome.inserted} event(s) stored."
                     st.rerun()
                 st.error(plain(f"Still rejected: {outcome.record.reason}"))
             if b.button("Discard", key=f"q_discard_{rec.id}"):
