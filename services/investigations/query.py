@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, and_, exists, func, literal, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 from domain.enums import EventSource
@@ -137,37 +140,64 @@ def timeline(
         where.append(Event.service.in_(services))
     if sources:
         where.append(Event.source.in_(sources))
+    # Core select with the enum and time columns read raw: the ORM and type processing would
+    # cost more than the query itself for a 10,000-event window.
+    t = Event.__table__.c
     stmt = (
         select(
-            Event.id,
-            Event.occurred_at,
-            Event.source,
-            Event.type,
-            Event.severity,
-            Event.service,
-            Event.title,
+            t.id,
+            type_coerce(t.occurred_at, String),
+            type_coerce(t.source, String),
+            t.type,
+            type_coerce(t.severity, String),
+            t.service,
+            t.title,
         )
         .where(*where)
-        .order_by(Event.occurred_at, Event.id)
+        .order_by(t.occurred_at, t.id)
         .limit(limit + 1)
     )
-    with UnitOfWork(actor, readonly=True) as uow:
-        rows: list[Any] = list(uow.session.execute(stmt).all())
-    truncated = len(rows) > limit
-    rows = rows[:limit]
-    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 7
-    return TimelineWindow.model_construct(
-        start=start,
-        end=end,
-        ids=list(columns[0]),
-        occurred_at=list(columns[1]),
-        sources=[s.value for s in columns[2]],
-        types=list(columns[3]),
-        severities=[s.value for s in columns[4]],
-        services=list(columns[5]),
-        titles=list(columns[6]),
-        truncated=truncated,
-    )
+    with gc_paused(), UnitOfWork(actor, readonly=True) as uow:
+        rows: list[Any] = list(uow.session.connection().execute(stmt).all())
+        truncated = len(rows) > limit
+        columns: list[tuple[Any, ...]] = list(zip(*rows[:limit], strict=True)) if rows else [()] * 7
+        del rows
+        return TimelineWindow.model_construct(
+            start=start,
+            end=end,
+            ids=list(columns[0]),
+            occurred_at=[_aware(v) for v in columns[1]],
+            sources=list(columns[2]),
+            types=list(columns[3]),
+            severities=list(columns[4]),
+            services=list(columns[5]),
+            titles=list(columns[6]),
+            truncated=truncated,
+        )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a large window is fetched.
+
+    A 10,000-event window allocates ~100,000 short-lived tuples; a collection in the middle
+    scans the whole heap and turns a 30 ms query into a 150 ms one. Nothing built here forms
+    reference cycles, and the rows are freed by reference counting when the call returns.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A UTC datetime from what the driver returned (SQLite: text, PostgreSQL: aware)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def get_event(*, actor: Actor, event_id: int) -> EventRead:
