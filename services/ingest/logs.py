@@ -87,7 +87,7 @@ def parse(data: bytes, *, now: datetime, skew: timedelta, max_line: int) -> Pars
                     message.strip().splitlines()[0] if message.strip() else "(empty)"
                 ),
                 data={k: v for k, v in doc.items() if k != "ts"},
-                external_id=f"log:{digest[:40]}",
+                external_id=f"log:{occurred:%Y%m%dT%H%M%S.%f}:{digest[:32]}",
                 payload_hash=digest,
             )
         )

@@ -20,6 +20,7 @@ from services.config import Settings, get_settings
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.ingest import breaker, ci, git, logs, metrics, paths, store, traces
 from services.ingest.schema import ParseResult
+from services.perf import gc_paused
 from services.permissions import Action, require
 from services.tenants import find_tenant
 from services.uow import UnitOfWork
@@ -92,11 +93,12 @@ def _run(
         )
         state = breaker.admit(health, now=now, cooldown_s=settings.ingest_breaker_cooldown_s)
     try:
-        parsed = breaker.retry(
-            lambda: read(now),
-            attempts=settings.ingest_retry_attempts,
-            backoff_s=settings.ingest_retry_backoff_s,
-        )
+        with gc_paused():
+            parsed = breaker.retry(
+                lambda: read(now),
+                attempts=settings.ingest_retry_attempts,
+                backoff_s=settings.ingest_retry_backoff_s,
+            )
     except breaker.SourceUnavailable as exc:
         with UnitOfWork(actor) as uow:
             row = store.health_row(uow.session, tenant_id=tenant_id, source=source)
@@ -112,7 +114,7 @@ def _run(
         raise SourceFailed(
             f"Reading {origin} failed after {settings.ingest_retry_attempts} attempt(s): {exc}"
         ) from exc
-    with UnitOfWork(actor) as uow:
+    with gc_paused(), UnitOfWork(actor) as uow:
         s = uow.session
         inserted = store.insert_events(s, tenant_id=tenant_id, events=parsed.events, now=now)
         rejected = store.quarantine(

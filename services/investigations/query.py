@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +21,7 @@ from services.investigations.dto import (
     TimelineWindow,
 )
 from services.pagination import COUNT_CAP, Page, decode_cursor, encode_cursor
+from services.perf import gc_paused
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -174,23 +172,6 @@ def timeline(
             titles=list(columns[6]),
             truncated=truncated,
         )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while a large window is fetched.
-
-    A 10,000-event window allocates ~100,000 short-lived tuples; a collection in the middle
-    scans the whole heap and turns a 30 ms query into a 150 ms one. Nothing built here forms
-    reference cycles, and the rows are freed by reference counting when the call returns.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _aware(value: datetime | str) -> datetime:
