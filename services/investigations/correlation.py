@@ -26,7 +26,8 @@ from services.permissions import Action, require
 from services.uow import UnitOfWork
 
 CHANGE_TYPES = ("commit", "merge", "deploy", "build")
-CANDIDATE_CAP = 5_000
+CANDIDATE_CAP = 1_000
+CHANGES_CAP = 300
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(list(EventSeverity)))}
 SEVERITY_POINTS = {
     EventSeverity.CRITICAL: 0.10,
@@ -157,11 +158,33 @@ def _ranked(
             ]
         allowed = [s for s in EventSeverity if SEVERITY_RANK[s] >= SEVERITY_RANK[min_severity]]
         where.append(Event.severity.in_(allowed))
+        if not inv.service and not changes_only:
+            # Without an affected service every event of the tenant is a candidate; keep the
+            # ones that can carry a signal (a change, a spike, an anomaly, or some severity).
+            where.append(
+                or_(
+                    Event.type.in_([*CHANGE_TYPES, "error_spike", "metric_anomaly"]),
+                    Event.severity.in_(SEVERITY_POINTS),
+                )
+            )
         linked = select(EventLink.event_id).where(EventLink.investigation_id == inv.id)
         where.append(Event.id.not_in(linked))
-        rows = uow.session.scalars(
-            select(Event).where(*where).order_by(Event.occurred_at.desc()).limit(CANDIDATE_CAP)
+        cap = CHANGES_CAP if changes_only else CANDIDATE_CAP
+        # The nearest candidates on each side of detection, so a burst after it cannot crowd
+        # out the changes before it.
+        before_rows = uow.session.scalars(
+            select(Event)
+            .where(*where, Event.occurred_at <= inv.detected_at)
+            .order_by(Event.occurred_at.desc())
+            .limit(cap)
         ).all()
+        after_rows = uow.session.scalars(
+            select(Event)
+            .where(*where, Event.occurred_at > inv.detected_at)
+            .order_by(Event.occurred_at)
+            .limit(cap // 4)
+        ).all()
+        rows = [*before_rows, *after_rows]
         out = []
         for row in rows:
             points, reasons, rule = score(

@@ -164,7 +164,7 @@ def timeline(
             start=start,
             end=end,
             ids=list(columns[0]),
-            occurred_at=[_aware(v) for v in columns[1]],
+            occurred_at=_aware(columns[1]),
             sources=list(columns[2]),
             types=list(columns[3]),
             severities=list(columns[4]),
@@ -174,11 +174,12 @@ def timeline(
         )
 
 
-def _aware(value: datetime | str) -> datetime:
-    """A UTC datetime from what the driver returned (SQLite: text, PostgreSQL: aware)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+def _aware(values: tuple[Any, ...]) -> list[datetime]:
+    """Aware datetimes from what the driver returned: SQLite gives UTC text, psycopg aware ones."""
+    if values and isinstance(values[0], str):
+        parse = datetime.fromisoformat
+        return [parse(v).replace(tzinfo=UTC) for v in values]
+    return list(values)
 
 
 def get_event(*, actor: Actor, event_id: int) -> EventRead:
