@@ -168,3 +168,31 @@ def test_the_dependency_list_is_editable_and_changes_what_is_suggested(two_tenan
         s.event.id for s in correlation.suspect_changes(actor=editor, investigation_id=inv_id)
     }
     assert ids["search_deploy"] in suspects and ids["payments_deploy"] not in suspects
+
+
+def test_without_an_affected_service_only_events_that_carry_a_signal_are_suggested(
+    two_tenants: Pair,
+) -> None:
+    north, _ = two_tenants
+    editor = north.actor(Role.REVIEWER)
+    detected = utcnow() - timedelta(hours=1)
+    inv = investigations.create(
+        actor=editor,
+        investigation_in=InvestigationCreate(
+            title="Something is slow", severity=Severity.HIGH, detected_at=detected
+        ),
+    )
+    m = timedelta(minutes=1)
+    deploy, noise, error = add_events(
+        north.tenant.id,
+        [
+            event(CI, "deploy", detected - 30 * m, "search", status="succeeded"),
+            event(LOGS, "log_error", detected - 2 * m, "search"),
+            event(LOGS, "log_error", detected - 3 * m, "search", severity=H),
+        ],
+    )
+    suggested = [s.event.id for s in correlation.suggest(actor=editor, investigation_id=inv.id)]
+    assert suggested == [deploy, error] and noise not in suggested
+    assert [
+        s.event.id for s in correlation.suspect_changes(actor=editor, investigation_id=inv.id)
+    ] == [deploy]

@@ -179,6 +179,26 @@ def test_only_roles_that_may_ingest_see_the_panel_and_a_path_ingest_reports_coun
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
+def test_a_note_typed_on_the_page_appears_on_the_timeline_and_in_the_notes(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, _ = _incident(two_tenants)
+    _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
+    next(t for t in app.text_input if t.label == "What happened").set_value("Rolled back 41")
+    app.button(key="FormSubmitter:manual_event-Add to timeline").click().run()
+    assert not app.exception, app.exception
+    assert any("4 events from" in c.value for c in app.caption)
+    assert "Rolled back 41" in list(app.dataframe[0].value["title"])
+    next(t for t in app.text_area if t.label == "New note").set_value("Cart index is back")
+    app.button(key="FormSubmitter:note_form-Add note").click().run()
+    notes = investigations.list_notes(
+        actor=two_tenants[0].actor(Role.VIEWER), investigation_id=inv_id
+    )
+    assert [n.body for n in notes] == ["Cart index is back"]
+    assert any("Cart index is back" in _text(m.value) for m in app.markdown)
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
 def test_an_unknown_investigation_shows_a_clear_message(app: AppTest, two_tenants: Pair) -> None:
     _signed_in(app, two_tenants[0].users[Role.VIEWER].id, 999_999)
     assert any("no investigation #999999" in _text(e.value) for e in app.error)
