@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Column, MetaData, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,27 +20,19 @@ QUARANTINE_KEEP = 1_000
 UNIQUE_KEY = ["tenant_id", "source", "external_id"]
 
 
-COLUMNS = ("tenant_id", "source", "type", "occurred_at", "ingested_at", "severity", "service",
-           "title", "data", "payload_hash", "external_id")  # fmt: skip
-
-
-def _rows(events: list[EventIn], tenant_id: int, now: datetime) -> list[dict[str, Any]]:
-    return [
-        {
-            "tenant_id": tenant_id,
-            "source": e.source,
-            "type": e.type,
-            "occurred_at": e.occurred_at,
-            "ingested_at": now,
-            "severity": e.severity,
-            "service": e.service,
-            "title": e.title,
-            "data": e.data,
-            "payload_hash": e.payload_hash,
-            "external_id": e.external_id,
-        }
-        for e in events
-    ]
+COLUMNS = (
+    "tenant_id",
+    "source",
+    "type",
+    "occurred_at",
+    "ingested_at",
+    "severity",
+    "service",
+    "title",
+    "data",
+    "payload_hash",
+    "external_id",
+)
 
 
 def insert_events(session: Session, *, tenant_id: int, events: list[EventIn], now: datetime) -> int:
@@ -50,13 +43,7 @@ def insert_events(session: Session, *, tenant_id: int, events: list[EventIn], no
     table = Event.__table__
     assert isinstance(table, Table)
     if conn.dialect.name != "sqlite":
-        pg_stmt = pg_insert(table).on_conflict_do_nothing(index_elements=UNIQUE_KEY)
-        inserted = 0
-        for start in range(0, len(events), CHUNK):
-            batch = _rows(events[start : start + CHUNK], tenant_id, now)
-            # psycopg's executemany rowcount is unreliable; count the ids actually inserted.
-            inserted += len(conn.execute(pg_stmt.returning(table.c.id), batch).all())
-        return inserted
+        return _insert_postgres(session, table, tenant_id=tenant_id, events=events, now=now)
     # SQLite: compile the dialect's INSERT … ON CONFLICT DO NOTHING once and hand the driver
     # ready tuples; SQLAlchemy's per-row parameter bookkeeping would halve the ingest rate.
     stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=UNIQUE_KEY)
@@ -73,15 +60,68 @@ def insert_events(session: Session, *, tenant_id: int, events: list[EventIn], no
     inserted = 0
     for start in range(0, len(events), CHUNK):
         rows: list[tuple[Any, ...]] = [
-            (tenant_id, e.source.value, e.type, as_time(e.occurred_at), ingested,
-             e.severity.value, e.service, e.title, as_json(e.data), e.payload_hash, e.external_id)
+            (
+                tenant_id,
+                e.source.value,
+                e.type,
+                as_time(e.occurred_at),
+                ingested,
+                e.severity.value,
+                e.service,
+                e.title,
+                as_json(e.data),
+                e.payload_hash,
+                e.external_id,
+            )
             for e in events[start : start + CHUNK]
-        ]  # fmt: skip
+        ]
         if order != list(range(len(COLUMNS))):
             rows = [tuple(row[i] for i in order) for row in rows]
         # sqlite3 sums rowcount over executemany; skipped duplicates are not counted.
         inserted += max(conn.exec_driver_sql(compiled.string, rows).rowcount, 0)
     return inserted
+
+
+def _insert_postgres(
+    session: Session, table: Table, *, tenant_id: int, events: list[EventIn], now: datetime
+) -> int:
+    """COPY into a transaction-local staging table, then one INSERT … ON CONFLICT DO NOTHING.
+
+    Row-by-row inserts through the driver manage ~4,000 events/s; COPY plus one set-based
+    insert is several times faster, and RETURNING tells exactly which rows were new.
+    """
+    conn = session.connection()
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS events_stage "
+        "(LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    conn.exec_driver_sql("TRUNCATE events_stage")
+    raw: Any = conn.connection.dbapi_connection
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY events_stage ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for e in events:
+            copy.write_row(
+                (
+                    tenant_id,
+                    e.source.value,
+                    e.type,
+                    e.occurred_at,
+                    now,
+                    e.severity.value,
+                    e.service,
+                    e.title,
+                    json.dumps(e.data),
+                    e.payload_hash,
+                    e.external_id,
+                )
+            )
+    stage = Table("events_stage", MetaData(), *(Column(c) for c in COLUMNS))
+    stmt = pg_insert(table).from_select(list(COLUMNS), select(*stage.c))
+    returning = stmt.on_conflict_do_nothing(index_elements=UNIQUE_KEY).returning(table.c.id)
+    # RETURNING lists exactly the rows inserted (the driver's rowcount is not reliable here).
+    return len(conn.execute(returning).all())
 
 
 def quarantine(
