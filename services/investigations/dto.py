@@ -151,7 +151,7 @@ class TimelineWindow(BaseModel):
     start: datetime
     end: datetime
     ids: list[int]
-    occurred_at: list[datetime]
+    occurred_ms: list[int]  # milliseconds since the epoch, UTC
     sources: list[str]
     types: list[str]
     severities: list[str]

@@ -214,7 +214,7 @@ def test_timeline_returns_the_events_of_a_range_for_chosen_services_and_sources(
     add_events(south.tenant.id, [event(EventSource.CI, "deploy", t0, "checkout")])
     window = query.timeline(actor=reader, start=t0, end=t0 + timedelta(hours=1))
     assert window.ids == ids[:3] and window.sources == ["ci", "logs", "logs"]
-    assert window.occurred_at[0] == t0 and not window.truncated
+    assert window.occurred_ms[0] == round(t0.timestamp() * 1000) and not window.truncated
     narrow = query.timeline(
         actor=reader,
         start=t0,
