@@ -58,13 +58,13 @@ def run(url: str, path: Path, label: str) -> None:
     first = ingest.ingest_for_tenant(tenant_slug=slug, source=EventSource.LOGS, path=path.name)
     seconds = time.perf_counter() - started
     assert first.quarantined == 0 and first.inserted > 0, first
-    print(f"ingest.{label}.events_per_s {first.inserted / seconds:,.0f} events/s", flush=True)
+    print(f"ingest.{label}.events_per_s {first.inserted / seconds:.0f} events/s", flush=True)
     if label == "sqlite":
         started = time.perf_counter()
         again = ingest.ingest_for_tenant(tenant_slug=slug, source=EventSource.LOGS, path=path.name)
         seconds = time.perf_counter() - started
         assert again.inserted == 0 and again.duplicates == first.inserted, again
-        print(f"ingest.sqlite.reingest_events_per_s {again.duplicates / seconds:,.0f} events/s")
+        print(f"ingest.sqlite.reingest_events_per_s {again.duplicates / seconds:.0f} events/s")
 
 
 def main(argv: list[str]) -> int:
