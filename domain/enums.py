@@ -172,3 +172,15 @@ class LinkStatus(StrEnum):
     SUGGESTED = "suggested"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+class QuarantineStatus(StrEnum):
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    DISCARDED = "discarded"
+
+
+class BreakerState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"

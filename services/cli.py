@@ -88,6 +88,27 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Ingest a file or a git repository (under REVO_INGEST_ROOTS) for a tenant."""
+    from domain.enums import EventSource
+    from services.ingest import service as ingest
+
+    url = _url()
+    _require_schema(url)
+    db.configure(url)
+    report = ingest.ingest_for_tenant(
+        tenant_slug=args.tenant, source=EventSource(args.source), path=args.path,
+        service=args.service,
+    )  # fmt: skip
+    print(
+        f"{report.source.value} {report.origin}: {report.records:,} records read, "
+        f"{report.inserted:,} new events, {report.duplicates:,} already stored, "
+        f"{report.quarantined:,} quarantined, {report.skipped:,} made no event "
+        f"({report.seconds:.2f} s)"
+    )
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Migrate, seed demo data into an empty database, then run the console."""
     from services import auth
@@ -135,6 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_bulk.add_argument("--events", type=int, default=0)
     p_bulk.add_argument("--tenant", default="bench", help="tenant slug (created if missing)")
     p_seed.set_defaults(func=cmd_seed)
+
+    p_ingest = sub.add_parser("ingest", help="ingest events from a file or a git repository")
+    p_ingest.add_argument("source", choices=["git", "ci", "logs", "metrics", "traces"])
+    p_ingest.add_argument("path", help="file or repository path under REVO_INGEST_ROOTS")
+    p_ingest.add_argument("--tenant", required=True, help="tenant slug")
+    p_ingest.add_argument("--service", help="service the events belong to (git, JUnit)")
+    p_ingest.set_defaults(func=cmd_ingest)
 
     p_up = sub.add_parser("up", help="migrate, seed if empty, start the console (demo sign-in)")
     p_up.add_argument("--address", default="127.0.0.1")

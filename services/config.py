@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -47,6 +49,21 @@ class Settings(BaseSettings):
     metrics_rollups: bool = True
     metrics_exact_max_rows: int = Field(default=50_000, ge=0)
     embedded_worker: bool = True
+
+    ingest_roots: str = "./var/ingest"
+    ingest_max_upload_mb: float = Field(default=50.0, gt=0)
+    ingest_max_line_bytes: int = Field(default=65_536, ge=256)
+    ingest_retry_attempts: int = Field(default=3, ge=1, le=10)
+    ingest_retry_backoff_s: float = Field(default=0.5, ge=0)
+    ingest_breaker_threshold: int = Field(default=3, ge=1)
+    ingest_breaker_cooldown_s: float = Field(default=60.0, ge=0)
+    ingest_future_skew_s: int = Field(default=300, ge=0)
+
+    @property
+    def ingest_root_paths(self) -> list[Path]:
+        """The allow-listed ingest roots, resolved (separated by the OS path separator)."""
+        parts = [p.strip() for p in self.ingest_roots.split(os.pathsep) if p.strip()]
+        return [Path(p).expanduser().resolve() for p in parts]
 
     @field_validator("smtp_host", "smtp_username", "smtp_password", mode="before")
     @classmethod

@@ -1,6 +1,13 @@
 """Every model, imported in one place so the metadata is complete."""
 
 from domain.models.audit import AuditEntry
+from domain.models.ingest import (
+    ConnectorHealth,
+    GitCursor,
+    InvestigationNote,
+    QuarantinedRecord,
+    ServiceDependency,
+)
 from domain.models.investigations import Event, EventLink, Investigation
 from domain.models.metrics import (
     MetricCallDay,
@@ -18,12 +25,15 @@ from domain.models.tenancy import Tenant, User
 __all__ = [
     "AgentRun",
     "AuditEntry",
+    "ConnectorHealth",
     "Contract",
     "Deal",
     "EmailMessage",
     "Event",
     "EventLink",
+    "GitCursor",
     "Investigation",
+    "InvestigationNote",
     "Invoice",
     "LLMCall",
     "Lead",
@@ -35,7 +45,9 @@ __all__ = [
     "MetricRunDurationDay",
     "NegotiationRound",
     "Prompt",
+    "QuarantinedRecord",
     "ReviewItem",
+    "ServiceDependency",
     "Tenant",
     "User",
 ]

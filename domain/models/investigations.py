@@ -22,6 +22,7 @@ class Investigation(TenantScoped, Timestamped, Versioned, Base):
     __table_args__ = (
         Index("ix_investigations_tenant_status_created", "tenant_id", "status", "created_at"),
         Index("ix_investigations_tenant_service_detected", "tenant_id", "service", "detected_at"),
+        Index("ix_investigations_tenant_detected_id", "tenant_id", "detected_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

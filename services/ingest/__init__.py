@@ -1,0 +1,1 @@
+"""Ingestion: connectors that turn git, CI, logs, metrics and traces into one event schema."""

@@ -1,0 +1,204 @@
+"""The investigations page over real services: list, timeline, suspects, resolve, ingest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from domain.base import utcnow
+from domain.enums import EventSeverity, EventSource, InvestigationStatus, LinkStatus, Role, Severity
+from services.investigations import correlation, dependencies
+from services.investigations import service as investigations
+from services.investigations.dto import InvestigationCreate
+from services.tenants import TenantWithUsers
+from tests.integration.event_factory import add_events, event
+from tests.integration.ingest_inputs import ingest_root, log_line
+
+__all__ = ["ingest_root"]
+Pair = tuple[TenantWithUsers, TenantWithUsers]
+PAGE = "pages/investigations.py"
+
+
+def _text(markdown: str) -> str:
+    return markdown.replace("\\", "")
+
+
+def _signed_in(app: AppTest, user_id: int, investigation_id: int | None = None) -> AppTest:
+    app.run()
+    app.selectbox[0].set_value(user_id)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    if investigation_id is not None:
+        app.query_params["investigation"] = str(investigation_id)
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _incident(pair: Pair) -> tuple[int, dict[str, int]]:
+    north = pair[0]
+    detected = utcnow() - timedelta(hours=1)
+    editor = north.actor(Role.REVIEWER)
+    dependencies.set_for(actor=editor, service="checkout", depends_on=["payments"])
+    inv = investigations.create(
+        actor=editor,
+        investigation_in=InvestigationCreate(
+            title="Checkout 500s",
+            severity=Severity.CRITICAL,
+            service="checkout",
+            detected_at=detected,
+            tags=["sev1"],
+        ),
+    )
+    m = timedelta(minutes=1)
+    ids = add_events(
+        north.tenant.id,
+        [
+            event(
+                EventSource.CI,
+                "deploy",
+                detected - 15 * m,
+                "checkout",
+                "Deploy 41 of checkout",
+                status="succeeded",
+                commit_sha="abc123",
+            ),
+            event(
+                EventSource.GIT,
+                "commit",
+                detected - 90 * m,
+                "checkout",
+                "Drop cart index",
+                files=["checkout/db.py"],
+            ),
+            event(
+                EventSource.LOGS,
+                "error_spike",
+                detected - 4 * m,
+                "checkout",
+                "Error spike",
+                severity=EventSeverity.HIGH,
+                errors_at_onset=40,
+                baseline_per_minute=1.0,
+            ),
+        ],
+    )
+    return inv.id, {"deploy": ids[0], "commit": ids[1], "spike": ids[2]}
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_list_filters_and_opens_an_investigation_with_its_timeline_and_payload(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, ids = _incident(two_tenants)
+    investigations.create(
+        actor=two_tenants[0].actor(Role.ADMIN),
+        investigation_in=(
+            InvestigationCreate(title="Search slow", severity=Severity.LOW, service="search")
+        ),
+    )
+    _signed_in(app, two_tenants[0].users[Role.VIEWER].id)
+    assert app.title[0].value == "Investigations"
+    assert any("2 investigations match" in c.value for c in app.caption)
+    app.text_input[0].set_value("checkout").run()
+    assert any("1 investigations match" in c.value for c in app.caption)
+    app.button(key=f"open_{inv_id}").click().run()
+    assert not app.exception, app.exception
+
+    assert app.title[0].value == f"#{inv_id} Checkout 500s"
+    assert any("3 events from" in c.value for c in app.caption)
+    assert len(app.get("plotly_chart")) == 1
+    assert list(app.dataframe[0].value["id"]) == [ids["commit"], ids["deploy"], ids["spike"]]
+    app.number_input[2].set_value(ids["deploy"]).run()
+    assert any("commit_sha" in j.value for j in app.json)
+    assert not [b for b in app.button if b.label in ("Accept", "Change status")]  # a viewer
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_reviewer_accepts_the_suspect_deploy_and_resolves_with_a_root_cause(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, ids = _incident(two_tenants)
+    reviewer = two_tenants[0].actor(Role.REVIEWER)
+    _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
+    assert any("1. Deploy 41 of checkout" in _text(m.value) for m in app.markdown)
+    app.button(key=f"suspect_accept_{ids['deploy']}").click().run()
+    assert not app.exception, app.exception
+    (link,) = correlation.links(actor=reviewer, investigation_id=inv_id)
+    assert link.event.id == ids["deploy"] and link.status is LinkStatus.ACCEPTED
+    assert not app.button(key=f"suspect_accept_{ids['commit']}").disabled
+
+    form_select = next(s for s in app.selectbox if s.label == "Move to")
+    form_select.set_value(InvestigationStatus.RESOLVED)
+    app.button(key="FormSubmitter:status_form-Change status").click().run()
+    assert any("root cause" in _text(e.value) for e in app.error)
+    assert investigations.get(actor=reviewer, investigation_id=inv_id).status.value == "open"
+
+    next(s for s in app.selectbox if s.label == "Move to").set_value(InvestigationStatus.RESOLVED)
+    next(t for t in app.text_area if t.label.startswith("Root cause")).set_value(
+        "Deploy 41 dropped the cart index"
+    )
+    app.button(key="FormSubmitter:status_form-Change status").click().run()
+    assert not app.exception, app.exception
+    done = investigations.get(actor=reviewer, investigation_id=inv_id)
+    assert done.status is InvestigationStatus.RESOLVED
+    assert done.root_cause == "Deploy 41 dropped the cart index"
+    assert any("Deploy 41 dropped the cart index" in _text(i.value) for i in app.info)
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_only_roles_that_may_ingest_see_the_panel_and_a_path_ingest_reports_counts(
+    app: AppTest, two_tenants: Pair, ingest_root: Path
+) -> None:
+    _signed_in(app, two_tenants[0].users[Role.REVIEWER].id)
+    assert not any(h.value == "Ingest events" for h in app.subheader)
+
+    (ingest_root / "app.log").write_text(log_line(utcnow() - timedelta(hours=1), "a") + "\n{x\n")
+    admin_app = AppTest.from_file(
+        str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=30
+    )
+    _signed_in(admin_app, two_tenants[0].users[Role.ADMIN].id)
+    assert any(h.value == "Ingest events" for h in admin_app.subheader)
+    next(s for s in admin_app.selectbox if s.key == "path_source").set_value("logs")
+    next(t for t in admin_app.text_input if t.label.startswith("Path")).set_value("../etc")
+    admin_app.button(key="FormSubmitter:ingest_path-Ingest path").click().run()
+    assert any("contains '..'" in _text(e.value) for e in admin_app.error)
+
+    next(t for t in admin_app.text_input if t.label.startswith("Path")).set_value("app.log")
+    admin_app.button(key="FormSubmitter:ingest_path-Ingest path").click().run()
+    assert not admin_app.exception, admin_app.exception
+    assert any(
+        "1 new events" in _text(s.value) and "1 quarantined" in _text(s.value)
+        for s in admin_app.success
+    )
+    admin_app.run()
+    assert any("line 2" in e.label for e in admin_app.expander)
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_a_note_typed_on_the_page_appears_on_the_timeline_and_in_the_notes(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, _ = _incident(two_tenants)
+    _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
+    next(t for t in app.text_input if t.label == "What happened").set_value("Rolled back 41")
+    app.button(key="FormSubmitter:manual_event-Add to timeline").click().run()
+    assert not app.exception, app.exception
+    assert any("4 events from" in c.value for c in app.caption)
+    assert "Rolled back 41" in list(app.dataframe[0].value["title"])
+    next(t for t in app.text_area if t.label == "New note").set_value("Cart index is back")
+    app.button(key="FormSubmitter:note_form-Add note").click().run()
+    notes = investigations.list_notes(
+        actor=two_tenants[0].actor(Role.VIEWER), investigation_id=inv_id
+    )
+    assert [n.body for n in notes] == ["Cart index is back"]
+    assert any("Cart index is back" in _text(m.value) for m in app.markdown)
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_an_unknown_investigation_shows_a_clear_message(app: AppTest, two_tenants: Pair) -> None:
+    _signed_in(app, two_tenants[0].users[Role.VIEWER].id, 999_999)
+    assert any("no investigation #999999" in _text(e.value) for e in app.error)
