@@ -2,7 +2,7 @@
 append-only investigation notes, and a (tenant, detected_at, id) index for keyset search
 
 Revision ID: r6investigations
-Revises: cb27a5595613
+Revises: r5metrics
 Create Date: 2026-11-22 03:12:40.255154
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "r6investigations"
-down_revision: str | None = "cb27a5595613"
+down_revision: str | None = "r5metrics"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
