@@ -24,6 +24,7 @@ class Action(StrEnum):
     EXPORT_FINANCE = "export_finance"
     MANAGE_USERS = "manage_users"
     MANAGE_PROMPTS = "manage_prompts"
+    MANAGE_MODELS = "manage_models"
     MANAGE_POLICIES = "manage_policies"
 
 
