@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     llm_breaker_cooldown_s: float = Field(default=30.0, ge=0)
     worker_lease_s: float = Field(default=60.0, gt=0)
     worker_poll_s: float = Field(default=1.0, gt=0)
+    worker_retry_base_s: float = Field(default=5.0, ge=0)
+    worker_retry_max_s: float = Field(default=300.0, ge=0)
 
     smtp_host: str | None = None
     smtp_port: int = 25

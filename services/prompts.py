@@ -25,7 +25,6 @@ from services import audit
 from services.actor import Actor
 from services.errors import Conflict, InvalidInput, NotFound
 from services.permissions import Action, require
-from services.scoping import TENANT_KEY
 from services.uow import UnitOfWork
 
 PROMPT_DIR = Path(__file__).resolve().parent / "agents" / "prompts"
@@ -117,8 +116,7 @@ def _seed(session: Session, tenant_id: int) -> int:
 def ensure_seeded(*, tenant_id: int) -> None:
     """Add the repository's prompt versions this tenant lacks (system work, idempotent)."""
     try:
-        with UnitOfWork(None) as uow:
-            uow.session.info[TENANT_KEY] = tenant_id  # system work, scoped to one tenant
+        with UnitOfWork(None, tenant_id=tenant_id) as uow:
             if _seed(uow.session, tenant_id):
                 uow.commit()
     except Conflict:

@@ -14,9 +14,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from services.config import get_settings
 
 
 @dataclass
@@ -191,3 +194,25 @@ def scripted(*replies: Reply, **answers: Answer) -> Iterator[ScriptedLLM]:
         yield llm
     finally:
         llm.close()
+
+
+@contextmanager
+def configured(monkeypatch: Any, llm: ScriptedLLM | None = None, **env: str) -> Iterator[None]:
+    """Point the settings at a scripted server (or a refused port) with fast test timings."""
+    values = {
+        "REVO_LLM_BASE_URL": llm.url if llm else refused_url(),
+        "REVO_LLM_TIMEOUT_S": "3",
+        "REVO_LLM_TRANSPORT_ATTEMPTS": "1",
+        "REVO_LLM_MAX_REASKS": "0",
+        "REVO_LLM_BREAKER_FAILURES": "100",
+        "REVO_WORKER_RETRY_BASE_S": "0",
+        "REVO_WORKER_LEASE_S": "30",
+        **env,
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        get_settings.cache_clear()
