@@ -238,16 +238,29 @@ def run_worker(
     return done
 
 
+@dataclass(frozen=True)
+class EmbeddedWorker:
+    thread: threading.Thread
+    stop: threading.Event
+
+
+def _embedded_loop(stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            run_worker(worker_id=f"embedded:{default_worker_id()}", stop=stop)
+        except Exception:  # the console must outlive any worker failure; try again shortly
+            log.exception("embedded worker crashed; restarting")
+            stop.wait(5)
+
+
 @lru_cache(maxsize=1)
-def start_embedded_worker() -> threading.Thread | None:
+def start_embedded_worker() -> EmbeddedWorker | None:
     """Start the console's in-process worker thread once per process (if the setting says so)."""
     if not get_settings().embedded_worker:
         return None
+    stop = threading.Event()
     thread = threading.Thread(
-        target=run_worker,
-        kwargs={"worker_id": f"embedded:{default_worker_id()}"},
-        daemon=True,
-        name="revo-embedded-worker",
+        target=_embedded_loop, args=(stop,), daemon=True, name="revo-embedded-worker"
     )
     thread.start()
-    return thread
+    return EmbeddedWorker(thread=thread, stop=stop)

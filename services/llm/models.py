@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TypeVar
 
 import httpx
@@ -135,18 +137,25 @@ def pull_model(*, actor: Actor, name: str) -> Iterator[PullProgress]:
         uow.commit()
 
 
-def model_status(*, actor: Actor) -> ModelStatus:
-    """Whether the model server answers and has the configured model (never raises for it)."""
-    require(actor, Action.VIEW_HOME)
-    settings = get_settings()
-    status = ModelStatus(
-        url=settings.llm_base_url, model=settings.llm_model, reachable=False, present=False
-    )
+STATUS_TTL_S = 15
+
+
+@lru_cache(maxsize=16)
+def _probe(url: str, model: str, _bucket: int) -> ModelStatus:
+    status = ModelStatus(url=url, model=model, reachable=False, present=False)
     try:
         listing = _call(lambda: _client(5).list())
     except LLMError as exc:
         return status.model_copy(update={"problem": exc.message})
     names = [m.model or "" for m in listing.models]
-    present = any(_same_model(n, settings.llm_model) for n in names)
-    problem = None if present else f"The model {settings.llm_model} is not installed on Ollama."
+    present = any(_same_model(n, model) for n in names)
+    problem = None if present else f"The model {model} is not installed on Ollama."
     return status.model_copy(update={"reachable": True, "present": present, "problem": problem})
+
+
+def model_status(*, actor: Actor) -> ModelStatus:
+    """Whether the model server answers and has the configured model (cached for 15 s)."""
+    require(actor, Action.VIEW_HOME)
+    settings = get_settings()
+    bucket = int(time.monotonic() // STATUS_TTL_S)
+    return _probe(settings.llm_base_url, settings.llm_model, bucket)

@@ -39,15 +39,18 @@ def test_admin_lists_and_inspects_installed_models(
 
 
 def test_configured_model_presence_is_reported(
-    ollama_at: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
+    ollama_at: ScriptedLLM,
+    two_tenants: tuple[TenantWithUsers, TenantWithUsers],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     viewer = two_tenants[0].actor(Role.VIEWER)
     status = models.model_status(actor=viewer)
     assert (status.reachable, status.present, status.problem) == (True, True, None)
-    ollama_at.models.clear()
+    monkeypatch.setenv("REVO_LLM_MODEL", "mistral")
+    get_settings.cache_clear()
     missing = models.model_status(actor=viewer)
-    assert missing.reachable and not missing.present
-    assert missing.problem and "llama3.2 is not installed" in missing.problem
+    assert missing.reachable and not missing.present and missing.model == "mistral"
+    assert missing.problem and "mistral is not installed" in missing.problem
 
 
 def test_pull_yields_progress_and_is_audited(
