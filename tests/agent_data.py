@@ -39,8 +39,10 @@ def add(tenant_id: int, *rows: Any) -> list[int]:
     return ids
 
 
-def lead(tenant_id: int, *, email: str = "ada@acme.test", dnc: bool = False) -> int:
-    row = Lead(email=email, name="Ada Lovelace", company="Acme", title="CTO", do_not_contact=dnc)
+def lead(
+    tenant_id: int, *, email: str = "ada@acme.test", dnc: bool = False, company: str = "Acme"
+) -> int:
+    row = Lead(email=email, name="Ada Lovelace", company=company, title="CTO", do_not_contact=dnc)
     return add(tenant_id, row)[0]
 
 

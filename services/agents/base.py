@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.enums import ReviewKind, Risk
-from domain.models import Tenant
+from domain.models import Tenant, User
 from services.errors import ServiceError
 
 SLA: dict[ReviewKind, timedelta] = {
@@ -49,6 +49,11 @@ class Inputs:
     subject_label: str
     values: dict[str, Any]
     facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def context(self) -> str:
+        """Everything the agent showed the model: what a draft may legitimately repeat."""
+        return " ".join(str(v) for v in self.values.values())
 
 
 @dataclass
@@ -89,20 +94,29 @@ def max_discount_pct(tenant: Tenant) -> Decimal:
 
 
 def foreign_data(
-    session: Session, tenant_id: int, text: str, allowed_emails: set[str]
+    session: Session, tenant_id: int, text: str, *, allowed_emails: set[str], context: str
 ) -> str | None:
-    """What in a draft belongs to someone else: another tenant's name, or an e-mail address
-    other than the allowed ones. None when the draft is clean."""
-    lowered = text.lower()
+    """What in a draft belongs to someone else, or None when the draft is clean.
+
+    Flags another tenant's name or slug (unless the agent's own inputs, ``context``, mention
+    it: then it is this tenant's data), and any e-mail address other than the allowed ones or
+    one at a domain of this tenant's own users.
+    """
+    lowered, known = text.lower(), context.lower()
     for name, slug in session.execute(
         select(Tenant.name, Tenant.slug).where(Tenant.id != tenant_id)
     ).all():
         for token in {name.lower(), slug.lower()}:
-            if len(token) >= 4 and re.search(rf"\b{re.escape(token)}\b", lowered):
+            pattern = rf"\b{re.escape(token)}\b"
+            if len(token) >= 4 and re.search(pattern, lowered) and not re.search(pattern, known):
                 return f"another tenant's name ({name})"
     allowed = {e.lower() for e in allowed_emails}
+    own_domains = {
+        e.rsplit("@", 1)[-1].lower()
+        for e in session.scalars(select(User.email).where(User.tenant_id == tenant_id))
+    }
     for email in _EMAIL.findall(text):
-        if email.lower() not in allowed:
+        if email.lower() not in allowed and email.rsplit("@", 1)[-1].lower() not in own_domains:
             return f"an e-mail address that is not the recipient's ({email})"
     return None
 

@@ -84,7 +84,11 @@ class FinanceAgent:
                 f"{f['due_date']}."
             )
         leak = foreign_data(
-            session, int(f["tenant_id"]), f"{output.subject}\n{output.body}", {f["email"]}
+            session,
+            int(f["tenant_id"]),
+            f"{output.subject}\n{output.body}",
+            allowed_emails={f["email"]},
+            context=inputs.context,
         )
         if leak:
             raise DraftRejected(f"The dunning notice mentions {leak}.")

@@ -78,7 +78,9 @@ class InvestigatorAgent:
         drafts = []
         for rank, h in enumerate(ranked, start=1):
             text = f"{output.summary}\n{h.title}\n{h.explanation}"
-            leak = foreign_data(session, int(f["tenant_id"]), text, set())
+            leak = foreign_data(
+                session, int(f["tenant_id"]), text, allowed_emails=set(), context=inputs.context
+            )
             if leak:
                 raise DraftRejected(f"The hypothesis mentions {leak}.")
             payload = {

@@ -58,7 +58,13 @@ class NegotiationAgent:
             raise DraftRejected(
                 f"The counter-offer of {output.amount} is outside {floor:.2f} to {list_price:.2f}."
             )
-        leak = foreign_data(session, int(f["tenant_id"]), output.message, set())
+        leak = foreign_data(
+            session,
+            int(f["tenant_id"]),
+            output.message,
+            allowed_emails=set(),
+            context=inputs.context,
+        )
         if leak:
             raise DraftRejected(f"The counter-offer mentions {leak}.")
         payload = {

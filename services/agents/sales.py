@@ -75,7 +75,13 @@ class SalesAgent:
         assert isinstance(output, ProposalDraft)
         f = inputs.facts
         discount_risk = check_discount(output.discount_pct, f["cap"])
-        leak = foreign_data(session, int(f["tenant_id"]), output.terms_summary, set())
+        leak = foreign_data(
+            session,
+            int(f["tenant_id"]),
+            output.terms_summary,
+            allowed_emails=set(),
+            context=inputs.context,
+        )
         if leak:
             raise DraftRejected(f"The proposal mentions {leak}.")
         list_price: Decimal = f["amount"]

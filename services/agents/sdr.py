@@ -51,7 +51,13 @@ class SdrAgent:
         assert isinstance(output, OutreachDraft)
         to = str(inputs.facts["email"])
         text = f"{output.subject}\n{output.body}"
-        leak = foreign_data(session, int(inputs.facts["tenant_id"]), text, {to})
+        leak = foreign_data(
+            session,
+            int(inputs.facts["tenant_id"]),
+            text,
+            allowed_emails={to},
+            context=inputs.context,
+        )
         if leak:
             raise DraftRejected(f"The outreach draft mentions {leak}.")
         payload = {"to": to, "subject": output.subject, "body": output.body}

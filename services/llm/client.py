@@ -274,6 +274,9 @@ class LLMClient:
             raise LLMUnavailable(
                 f"The language model at {url} cannot be reached: {exc or type(exc).__name__}."
             ) from exc
+        except LLMError:
+            self.breaker.success()  # it answered (a refusal): the server is alive
+            raise
         except _ServerError as exc:
             self.breaker.failure()
             if exc.status in {429, 502, 503, 504}:

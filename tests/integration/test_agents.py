@@ -101,6 +101,18 @@ def test_outreach_naming_another_tenant_or_address_never_reaches_the_queue(
     assert items() == []
 
 
+def test_outreach_may_sign_with_the_senders_address_and_name_the_leads_own_company(
+    llm: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
+) -> None:
+    north = two_tenants[0]
+    body = f"{OUTREACH['body']} Best, Sam (sdr@north.test). PS: South plc looks busy!"
+    llm.answers["OutreachDraft"] = json.dumps({**OUTREACH, "body": body})
+    lead_id = agent_data.lead(north.tenant.id, company="South plc")
+    run = run_once(AgentName.SDR, lead_id, north, max_attempts=1)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert len(items()) == 1
+
+
 def test_sales_proposal_within_the_cap_gets_a_computed_price(
     llm: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
 ) -> None:
