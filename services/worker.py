@@ -210,8 +210,9 @@ def run_worker(
     lease_s: float | None = None,
     poll_s: float | None = None,
 ) -> int:
-    """Claim and execute runs until stopped (or, with ``once``, until none is claimable)."""
-    from services.agents.runner import execute
+    """Claim and execute runs until stopped (``once``: until none is claimable or the model
+    is unreachable)."""
+    from services.agents.runner import WAITING, execute
 
     settings = get_settings()
     wid = worker_id or default_worker_id()
@@ -233,8 +234,10 @@ def run_worker(
                 break
             halt.wait(poll)
             continue
-        execute(claim)
+        outcome = execute(claim)
         done += 1
+        if once and outcome == WAITING:
+            break  # the model is unreachable: draining further would only spin
     return done
 
 

@@ -23,7 +23,7 @@ from services import audit, prompts
 from services.agents.base import SLA, AgentRefused, Draft, Inputs
 from services.agents.registry import AGENTS
 from services.config import get_settings
-from services.errors import LLMUnavailable, ServiceError
+from services.errors import LLMTimeout, LLMUnavailable, ServiceError
 from services.llm.client import get_client
 from services.llm.recording import CallContext
 from services.uow import UnitOfWork
@@ -31,6 +31,10 @@ from services.worker import Claim, Heartbeat
 
 log = logging.getLogger(__name__)
 S = RunStatus
+
+
+# execute()'s answer when the run went back to wait for an unreachable model (status retrying).
+WAITING = "waiting"
 
 
 class _LeaseLost(Exception):
@@ -160,8 +164,9 @@ def _prepare(claim: Claim) -> tuple[Inputs, prompts.PromptRead]:
     return inputs, prompt
 
 
-def execute(claim: Claim) -> RunStatus:
-    """Run a claimed run to its next status (succeeded, retrying, dead, or lost)."""
+def execute(claim: Claim) -> RunStatus | str:
+    """Run a claimed run to its next status (succeeded, retrying, dead, cancelled if lost),
+    or WAITING when the model is unreachable and the run waits for it."""
     agent = AGENTS[claim.agent]
     started = time.perf_counter()
     try:
@@ -186,8 +191,11 @@ def execute(claim: Claim) -> RunStatus:
         return S.CANCELLED
     except AgentRefused as exc:
         return _fail(claim, exc, permanent=True, waiting=False)
-    except LLMUnavailable as exc:
-        return _fail(claim, exc, permanent=False, waiting=True)
+    except LLMTimeout as exc:  # reachable but too slow for this run: that uses an attempt
+        return _fail(claim, exc, permanent=False, waiting=False)
+    except LLMUnavailable as exc:  # nobody home: wait without using up the run's attempts
+        _fail(claim, exc, permanent=False, waiting=True)
+        return WAITING
     except Exception as exc:  # any other failure: retried with backoff until max attempts
         log.warning(
             "run %s failed: %s", claim.run_id, exc, exc_info=not isinstance(exc, ServiceError)

@@ -101,7 +101,24 @@ def _request_shape(response_model: type[BaseModel], mode: Mode) -> tuple[dict[st
     kwargs.pop("model", None)
     system = next((m["content"] for m in shaped if m.get("role") == "system"), _SENTINEL)
     suffix = system.split(_SENTINEL, 1)[1] if _SENTINEL in system else ""
-    return kwargs, suffix
+    return _relaxed(kwargs), suffix
+
+
+# Servers turn the schema into a grammar; long length bounds unroll into thousands of rules
+# (llama.cpp's server dies on maxLength 4000). Such bounds are checked by pydantic instead.
+_LIMITS = {"maxLength": 64, "minLength": 16, "maxItems": 10, "minItems": 4}
+
+
+def _relaxed(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _relaxed(v)
+            for k, v in node.items()
+            if not (k in _LIMITS and isinstance(v, int) and v > _LIMITS[k])
+        }
+    if isinstance(node, list):
+        return [_relaxed(v) for v in node]
+    return node
 
 
 def _with_suffix(messages: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]]:

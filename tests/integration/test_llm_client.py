@@ -234,6 +234,21 @@ def test_breaker_lets_a_trial_through_after_the_cool_down(
     assert c.complete(Greeting, MESSAGES, ctx=ctx).outcome is LLMOutcome.OK
 
 
+class Letter(BaseModel):
+    body: str = Field(min_length=20, max_length=4000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+
+def test_long_bounds_are_left_to_pydantic_not_the_servers_grammar(
+    llm: ScriptedLLM, ctx: CallContext
+) -> None:
+    llm.script += [Reply('{"body": "too short"}'), Reply('{"body": "' + "long enough " * 3 + '"}')]
+    result = client(llm.url, LLMMode.TOOLS).complete(Letter, MESSAGES, ctx=ctx)
+    assert result.reasks == 1
+    sent = json.dumps(llm.requests[0]["tools"])
+    assert '"maxLength"' not in sent and '"maxItems"' not in sent and '"minLength"' not in sent
+
+
 def test_a_recording_failure_never_fails_the_call(llm: ScriptedLLM, ctx: CallContext) -> None:
     llm.script.append(Reply(VALID))
     orphan = CallContext(tenant_id=999_999, prompt_key="greet", prompt_version=1, prompt_hash="h")

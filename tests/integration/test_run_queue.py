@@ -122,13 +122,26 @@ def test_retry_waits_for_its_backoff(
 def test_unreachable_model_keeps_runs_waiting_without_using_up_attempts(
     two_tenants: tuple[TenantWithUsers, TenantWithUsers], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with configured(monkeypatch, None, REVO_WORKER_RETRY_BASE_S="30"):
-        [run_id] = enqueue_leads(two_tenants[0], 1, max_attempts=1)
-        worker.run_worker(worker_id="w", once=True)
+    with configured(monkeypatch, None, REVO_WORKER_RETRY_BASE_S="0"):
+        [run_id, _] = enqueue_leads(two_tenants[0], 2, max_attempts=1)
+        assert worker.run_worker(worker_id="w", once=True) == 1  # stops instead of spinning
         url = os.environ["REVO_LLM_BASE_URL"]
     run = runs.get_run(actor=two_tenants[0].actor(Role.ADMIN), run_id=run_id)
     assert (run.status, run.attempts) == (RunStatus.RETRYING, 0)
     assert run.error and url in run.error
+
+
+def test_a_model_slower_than_the_timeout_uses_up_the_runs_attempts(
+    llm: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    llm.script.append(Reply(OUTREACH, delay=2))
+    with configured(monkeypatch, llm, REVO_LLM_TIMEOUT_S="0.3"):
+        [run_id] = enqueue_leads(two_tenants[0], 1, max_attempts=1)
+        assert worker.run_worker(worker_id="w", once=True) == 1
+    run = runs.get_run(actor=two_tenants[0].actor(Role.ADMIN), run_id=run_id)
+    assert (run.status, run.attempts) == (RunStatus.DEAD, 1)
+    assert run.error and "did not answer within 0.3 s" in run.error
 
 
 def test_cancelled_runs_are_not_executed_and_finished_runs_cannot_be_cancelled(
