@@ -113,7 +113,31 @@ def cmd_up(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     print(f"Revo Console on http://localhost:{args.port}", file=sys.stderr)
     os.chdir(ROOT)
-    os.execvpe(cmd[0], cmd, env)
+    if not get_settings().llm_local:
+        os.execvpe(cmd[0], cmd, env)
+    return _up_with_local_model(cmd, env)
+
+
+def _up_with_local_model(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the console next to llama.cpp's server with the small local model; stop both."""
+    import subprocess
+
+    from services.llm import local_server
+
+    server = local_server.start(log=ROOT / "var" / "local-llm.log")
+    print(f"local model {server.model} on {server.url} (toy-quality drafts)", file=sys.stderr)
+    env = {
+        **env,
+        "REVO_LLM_BASE_URL": server.url,
+        "REVO_LLM_MODEL": server.model,
+        "REVO_LLM_MODE": server.mode,
+    }
+    try:
+        return subprocess.run(cmd, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        server.stop()
 
 
 def _ready_db() -> None:
