@@ -16,9 +16,6 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import httpx
-from instructor import Mode
-from instructor.processing import handle_reask_kwargs, handle_response_model
-from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 from tenacity import (
     RetryCallState,
@@ -32,17 +29,10 @@ from domain.enums import LLMMode, LLMOutcome
 from services.config import get_settings
 from services.errors import LLMError, LLMInvalidOutput, LLMTimeout, LLMUnavailable
 from services.llm import breaker as breakers
-from services.llm import parsing, recording
+from services.llm import parsing, recording, shaping
 from services.llm.recording import CallContext, CallStats
 
 M = TypeVar("M", bound=BaseModel)
-
-INSTRUCTOR_MODES = {
-    LLMMode.JSON_SCHEMA: Mode.JSON_SCHEMA,
-    LLMMode.TOOLS: Mode.TOOLS,
-    LLMMode.JSON: Mode.JSON,
-}
-_SENTINEL = "\x00revo-system\x00"
 
 
 @dataclass(frozen=True)
@@ -91,72 +81,6 @@ class _ServerError(Exception):
         self.status = status
 
 
-@lru_cache(maxsize=256)
-def _request_shape(response_model: type[BaseModel], mode: Mode) -> tuple[dict[str, Any], str]:
-    """Instructor's request fields for a model and mode, and the text it adds to the system
-    message; computed once per pair because building schemas costs more than the whole call."""
-    messages = [{"role": "system", "content": _SENTINEL}]
-    _, kwargs = handle_response_model(response_model, mode=mode, messages=messages, model="-")
-    shaped = kwargs.pop("messages")
-    kwargs.pop("model", None)
-    system = next((m["content"] for m in shaped if m.get("role") == "system"), _SENTINEL)
-    suffix = system.split(_SENTINEL, 1)[1] if _SENTINEL in system else ""
-    return _relaxed(kwargs), suffix
-
-
-# Servers turn the schema into a grammar; long length bounds unroll into thousands of rules
-# (llama.cpp's server dies on maxLength 4000). Such bounds are checked by pydantic instead.
-_LIMITS = {"maxLength": 64, "minLength": 16, "maxItems": 10, "minItems": 4}
-
-
-def _relaxed(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            k: _relaxed(v)
-            for k, v in node.items()
-            if not (k in _LIMITS and isinstance(v, int) and v > _LIMITS[k])
-        }
-    if isinstance(node, list):
-        return [_relaxed(v) for v in node]
-    return node
-
-
-def _with_suffix(messages: list[dict[str, Any]], suffix: str) -> list[dict[str, Any]]:
-    if not suffix:
-        return list(messages)
-    out = [dict(m) for m in messages]
-    for m in out:
-        if m.get("role") == "system":
-            m["content"] = f"{m['content']}{suffix}"
-            return out
-    return [{"role": "system", "content": suffix.strip()}, *out]
-
-
-def _raw_text(body: dict[str, Any]) -> str | None:
-    try:
-        message = body["choices"][0]["message"]
-    except (KeyError, IndexError, TypeError):
-        return None
-    for call in message.get("tool_calls") or []:
-        arguments = (call.get("function") or {}).get("arguments")
-        if arguments is not None:
-            return arguments if isinstance(arguments, str) else str(arguments)
-    content = message.get("content")
-    return content if isinstance(content, str) else None
-
-
-def _reask(kwargs: dict[str, Any], mode: Mode, body: dict[str, Any], errors: str) -> dict[str, Any]:
-    """The next request: the failed answer plus the validation errors, as instructor words it."""
-    base = {**kwargs, "messages": list(kwargs["messages"])}
-    problem = ValueError(errors)
-    try:
-        return handle_reask_kwargs(base, mode, ChatCompletion.model_validate(body), problem)
-    except Exception:  # a malformed completion object: fall back to a plain correction
-        fallback = {"role": "user", "content": f"Fix these errors and answer again:\n{errors}"}
-        base["messages"].append(fallback)
-        return base
-
-
 @dataclass
 class _Call:
     deadline: float
@@ -168,7 +92,7 @@ class LLMClient:
 
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
-        self.mode = INSTRUCTOR_MODES[config.mode]
+        self.mode = shaping.INSTRUCTOR_MODES[config.mode]
         self._http = httpx.Client(
             base_url=config.base_url.rstrip("/"),
             headers={"Authorization": "Bearer ollama"},
@@ -233,12 +157,12 @@ class LLMClient:
         params: dict[str, Any],
         call: _Call,
     ) -> M:
-        extra, suffix = _request_shape(response_model, self.mode)
+        extra, suffix = shaping.request_shape(response_model, self.mode)
         kwargs: dict[str, Any] = {
             **params,
             **extra,
             "model": self.config.model,
-            "messages": _with_suffix(messages, suffix),
+            "messages": shaping.with_suffix(messages, suffix),
             "stream": False,
         }
         stats = call.stats
@@ -247,7 +171,7 @@ class LLMClient:
             usage = body.get("usage") or {}
             stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
             stats.completion_tokens += int(usage.get("completion_tokens") or 0)
-            raw = _raw_text(body)
+            raw = shaping.raw_text(body)
             parsed = parsing.parse(raw, response_model)
             stats.repaired = stats.repaired or parsed.repaired
             if parsed.value is not None:
@@ -260,7 +184,7 @@ class LLMClient:
                     f"{stats.reasks + 1} tries: {parsed.error_text}"
                 )
             stats.reasks += 1
-            kwargs = _reask(kwargs, self.mode, body, parsed.error_text)
+            kwargs = shaping.reask(kwargs, self.mode, body, parsed.error_text)
 
     def _post(self, kwargs: dict[str, Any], call: _Call) -> dict[str, Any]:
         url = self.config.base_url
