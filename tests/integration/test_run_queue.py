@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -231,7 +233,18 @@ def pg_tenant(postgres_url: str) -> Iterator[TenantWithUsers]:
 def test_two_worker_processes_on_postgresql_never_run_the_same_run(
     llm: ScriptedLLM, pg_tenant: TenantWithUsers, postgres_url: str
 ) -> None:
-    llm.answers["OutreachDraft"] = lambda _req: (time.sleep(0.05), OUTREACH)[1]
+    both_busy = threading.Barrier(2, timeout=60, action=lambda: met.set())
+    met = threading.Event()
+
+    def answer(_request: dict[str, object]) -> str:
+        # The first two requests meet here, so both workers are provably mid-run at once.
+        if not met.is_set():
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_busy.wait()
+        time.sleep(0.02)
+        return OUTREACH
+
+    llm.answers["OutreachDraft"] = answer
     run_ids = enqueue_leads(pg_tenant, 30)
     procs = [spawn_worker(postgres_url, f"w{i}", llm) for i in (1, 2)]
     for p in procs:
