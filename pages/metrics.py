@@ -1,14 +1,68 @@
-"""Run metrics: placeholder until issue #5 lands."""
+"""Run metrics: what the agents cost, how well they do, and where the review queue is stuck."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from pages.components import metrics_charts as charts
+from pages.components.feedback import service_errors
+from pages.components.metrics_widgets import kpi_tiles, queue_health, sidebar_filter
+from pages.components.run_drilldown import recent_runs, run_detail
 from pages.components.session import current_user
+from services.metrics import dashboard, drilldown
 
-current_user()
+user = current_user()
+actor = user.actor
 st.title("Run metrics")
-st.info(
-    "This screen is not built yet. It will show "
-    "run metrics: agent runs, LLM calls, review outcomes and queue health (issue #5)."
+
+f, options = sidebar_filter(actor)
+with service_errors():
+    board = dashboard.get_dashboard(actor=actor, filters=f)
+    runs = drilldown.list_recent_runs(actor=actor, filters=f)
+st.caption(
+    f"{user.tenant_name} · {f.start:%Y-%m-%d} to {f.end:%Y-%m-%d} (UTC, end exclusive) · "
+    f"by {f.bucket}"
+    + (
+        " · percentiles estimated from daily rollups (within 2.5 %)"
+        if board.summary.estimated
+        else ""
+    )
 )
+
+overall = next((c for c in board.cost if c.agent == "all"), None)
+if overall is None or overall.cost_per_approved is None:
+    cost_label = "-"
+elif overall.cost:
+    cost_label = f"{overall.cost_per_approved:,.4f} {overall.currency}"
+else:  # no price configured: show the model time an approved draft took
+    cost_label = f"{overall.model_seconds_per_approved or 0:,.1f} s model time"
+kpi_tiles(board.summary, board.previous, cost_label)
+
+left, right = st.columns(2)
+left.plotly_chart(charts.runs_and_success(board.runs_per_bucket), key="chart_runs_time")
+right.plotly_chart(charts.runs_by_status(board.runs_per_bucket), key="chart_runs_status")
+left, right = st.columns(2)
+left.plotly_chart(charts.latency_bands(board.latency), key="chart_latency")
+right.plotly_chart(charts.rejection_reasons(board.rejection_reasons), key="chart_rejections")
+
+st.subheader("LLM calls by model and prompt version")
+st.dataframe(pd.DataFrame([r.model_dump() for r in board.llm]), hide_index=True, key="table_llm")
+st.subheader("Review outcomes by agent and prompt version")
+st.dataframe(
+    pd.DataFrame(
+        [r.model_dump() | {"rejected_by_reason": str(r.rejected_by_reason)} for r in board.reviews]
+    ),
+    hide_index=True,
+    key="table_reviews",
+)
+st.subheader("Cost per approved draft")
+st.dataframe(pd.DataFrame([c.model_dump() for c in board.cost]), hide_index=True, key="table_cost")
+st.subheader("Runs by agent")
+st.dataframe(
+    pd.DataFrame([a.model_dump() for a in board.agents]), hide_index=True, key="table_agents"
+)
+
+queue_health(actor, f, options.refresh_seconds)
+recent_runs(runs)
+run_detail(actor, runs)

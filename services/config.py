@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     mail_from: str = "revo-console@localhost"
 
     review_claim_minutes: int = Field(default=15, ge=1)
+
+    metrics_price_per_1k_tokens: float = Field(default=0.0, ge=0)
+    metrics_price_per_gpu_hour: float = Field(default=0.0, ge=0)
+    metrics_currency: str = Field(default="USD", min_length=1, max_length=8)
+    metrics_refresh_seconds: int = Field(default=10, ge=2, le=3600)
+    metrics_rollups: bool = True
+    metrics_exact_max_rows: int = Field(default=50_000, ge=0)
     embedded_worker: bool = True
 
     @field_validator("smtp_host", "smtp_username", "smtp_password", mode="before")

@@ -2,6 +2,14 @@
 
 from domain.models.audit import AuditEntry
 from domain.models.investigations import Event, EventLink, Investigation
+from domain.models.metrics import (
+    MetricCallDay,
+    MetricCallLatencyDay,
+    MetricReviewDay,
+    MetricReviewHistDay,
+    MetricRunDay,
+    MetricRunDurationDay,
+)
 from domain.models.pipeline import Contract, Deal, EmailMessage, Invoice, Lead, NegotiationRound
 from domain.models.review import ReviewItem
 from domain.models.runs import AgentRun, LLMCall, Prompt
@@ -19,6 +27,12 @@ __all__ = [
     "Invoice",
     "LLMCall",
     "Lead",
+    "MetricCallDay",
+    "MetricCallLatencyDay",
+    "MetricReviewDay",
+    "MetricReviewHistDay",
+    "MetricRunDay",
+    "MetricRunDurationDay",
     "NegotiationRound",
     "Prompt",
     "ReviewItem",

@@ -19,6 +19,14 @@ class ReviewItem(TenantScoped, Timestamped, Versioned, Base):
         Index("ix_review_items_tenant_status_created", "tenant_id", "status", "created_at", "id"),
         Index("ix_review_items_tenant_kind_status_due", "tenant_id", "kind", "status", "due_at"),
         Index("ix_review_items_tenant_subject", "tenant_id", "subject_type", "subject_id"),
+        # metrics: reviewer throughput per day, answered from the index alone
+        Index(
+            "ix_review_items_tenant_decided",
+            "tenant_id",
+            "decided_at",
+            "status",
+            "decided_by_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -17,6 +17,8 @@ class AgentRun(TenantScoped, Timestamped, Versioned, Base):
         Index("ix_agent_runs_tenant_agent_started", "tenant_id", "agent", "started_at"),
         Index("ix_agent_runs_tenant_status_created", "tenant_id", "status", "created_at"),
         Index("ix_agent_runs_status_next_attempt", "status", "next_attempt_at"),
+        # metrics: newest runs of a period (the recent-runs table) and period scans
+        Index("ix_agent_runs_tenant_created", "tenant_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

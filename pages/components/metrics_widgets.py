@@ -1,0 +1,134 @@
+"""Sidebar filters, KPI tiles and the queue-health fragment of the metrics page."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import streamlit as st
+
+from pages.components import metrics_charts as charts
+from pages.components.feedback import service_errors
+from services.actor import Actor
+from services.metrics import dashboard, filters, queue
+from services.metrics.filters import MetricsFilter
+from services.metrics.runs import RunSummary
+
+ALL = "All"
+
+
+def _pick(label: str, options: list[str]) -> str | None:
+    choice = st.selectbox(label, [ALL, *options], key=f"metrics_{label}")
+    return None if choice == ALL else choice
+
+
+def sidebar_filter(actor: Actor) -> tuple[MetricsFilter, dashboard.FilterOptions]:
+    """The filter chosen in the sidebar (stops the page while a date range is half-picked)."""
+    today = datetime.now(UTC).date()
+    with st.sidebar:
+        st.subheader("Metrics filter")
+        picked = st.date_input(
+            "Date range", value=(today - timedelta(days=29), today), key="metrics_range"
+        )
+        if not isinstance(picked, tuple) or len(picked) != 2:
+            st.info("Pick the last day of the range.")
+            st.stop()
+        first, last = picked
+        assert isinstance(first, date) and isinstance(last, date)
+        bucket = st.radio("Bucket", ["day", "hour"], horizontal=True, key="metrics_bucket")
+        start = datetime.combine(first, time.min, tzinfo=UTC)
+        end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+        with service_errors():
+            options = dashboard.get_filter_options(
+                actor=actor, filters=filters.build_filter(start=start, end=end)
+            )
+        agent = _pick("Agent", options.agents)
+        model = _pick("Model", options.models)
+        labels = {f"{p.prompt_key} v{p.version}": p for p in options.prompt_versions}
+        prompt = _pick("Prompt version", list(labels))
+        trigger = _pick("Trigger", options.triggers)
+        status = _pick("Status", options.statuses)
+    chosen = labels[prompt] if prompt else None
+    with service_errors():
+        f = filters.build_filter(
+            start=start,
+            end=end,
+            bucket=bucket,
+            agent=agent,
+            model=model,
+            prompt_key=chosen.prompt_key if chosen else None,
+            prompt_version=chosen.version if chosen else None,
+            trigger=trigger,
+            status=status,
+        )
+    return f, options
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value / 1000:.2f} s"
+
+
+def _delta(now: float | None, before: float | None, scale: float = 1.0) -> float | None:
+    if now is None or before is None:
+        return None
+    return round((now - before) * scale, 2)
+
+
+def kpi_tiles(now: RunSummary, before: RunSummary, cost_per_approved: str) -> None:
+    """Run KPIs with their change against the previous period of the same length."""
+    cols = st.columns(6)
+    cols[0].metric("Runs", f"{now.total:,}", delta=now.total - before.total)
+    cols[1].metric(
+        "Success rate",
+        _pct(now.success_rate),
+        delta=_delta(now.success_rate, before.success_rate, 100),
+        help="Succeeded out of runs that finished an attempt; delta in percentage points.",
+    )
+    cols[2].metric(
+        "Dead runs", f"{now.dead:,}", delta=now.dead - before.dead, delta_color="inverse"
+    )
+    cols[3].metric(
+        "Retries",
+        f"{now.retry_attempts:,}",
+        delta=now.retry_attempts - before.retry_attempts,
+        delta_color="inverse",
+    )
+    p95_delta = _delta(now.duration_p95_ms, before.duration_p95_ms, 0.001)
+    cols[4].metric(
+        "p95 run duration", _ms(now.duration_p95_ms), delta=p95_delta, delta_color="inverse"
+    )
+    cols[5].metric("Cost per approved draft", cost_per_approved)
+    st.caption(
+        f"Run duration p50 {_ms(now.duration_p50_ms)} · p99 {_ms(now.duration_p99_ms)} · "
+        f"{now.retried_runs:,} runs needed a retry. Deltas compare with the previous period."
+    )
+
+
+def queue_health(actor: Actor, f: MetricsFilter, every: int) -> None:
+    """Queue-health tiles and charts, refreshed on their own every ``every`` seconds."""
+
+    @st.fragment(run_every=every)
+    def _render() -> None:
+        with service_errors():
+            health = queue.get_queue_health(actor=actor, filters=f)
+        st.subheader("Review queue health")
+        cols = st.columns(4)
+        cols[0].metric("Pending", f"{health.pending:,}")
+        cols[1].metric("Overdue", f"{health.overdue:,}")
+        oldest = health.oldest_pending_at
+        age = "-" if oldest is None else f"{(health.as_of - oldest).total_seconds() / 3600:.1f} h"
+        cols[2].metric("Oldest pending", age)
+        decided = sum(t.decisions for t in health.throughput)
+        cols[3].metric("Decisions in range", f"{decided:,}")
+        kinds = ", ".join(
+            f"{kind.value.replace('_', ' ')} {n}" for kind, n in health.pending_by_kind.items() if n
+        )
+        st.caption(f"Pending by kind: {kinds or 'none'} · as of {health.as_of:%H:%M:%S} UTC")
+        left, right = st.columns(2)
+        left.plotly_chart(charts.queue_ages(health), key="chart_queue_ages")
+        right.plotly_chart(charts.throughput(health), key="chart_throughput")
+
+    _render()

@@ -1,0 +1,95 @@
+"""The recent-runs table with CSV export, and the drill-down into one run."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages.components.feedback import plain, service_errors
+from services import auth, runs_admin
+from services.actor import Actor
+from services.auth import Action
+from services.metrics import drilldown
+from services.metrics.drilldown import RunRow
+
+TABLE_COLUMNS = [
+    "id",
+    "agent",
+    "trigger",
+    "status",
+    "attempts",
+    "created_at",
+    "duration_ms",
+    "error",
+]
+
+
+def recent_runs(rows: list[RunRow]) -> None:
+    """The table of recent runs, a CSV download and a preview of that CSV."""
+    st.subheader("Recent runs")
+    frame = pd.DataFrame([r.model_dump() for r in rows], columns=TABLE_COLUMNS)
+    st.dataframe(frame, hide_index=True, width="stretch")
+    text = drilldown.runs_csv(rows)
+    st.download_button(
+        "Download CSV", data=text, file_name="runs.csv", mime="text/csv", icon=":material/download:"
+    )
+    with st.expander("Preview the CSV export"):
+        st.code("\n".join(text.splitlines()[:21]), language=None)
+
+
+def _label(row: RunRow) -> str:
+    return f"Run #{row.id} · {row.agent} · {row.status} · {row.created_at:%Y-%m-%d %H:%M}"
+
+
+def run_detail(actor: Actor, rows: list[RunRow]) -> None:
+    """Pick a run; show its LLM calls and review items; retry or cancel it if allowed."""
+    st.subheader("Run drill-down")
+    if not rows:
+        st.caption("No runs in this period.")
+        return
+    by_id = {r.id: r for r in rows}
+    run_id = st.selectbox("Run", list(by_id), format_func=lambda i: _label(by_id[i]), key="run")
+    with service_errors():
+        detail = drilldown.get_run_detail(actor=actor, run_id=run_id)
+    run = detail.run
+    st.markdown(
+        f"**{plain(_label(run))}** — trigger {run.trigger}, attempt {run.attempts} of "
+        f"{run.max_attempts}"
+    )
+    if run.error:
+        st.text(f"Error: {run.error}")
+    _actions(actor, run)
+    calls = pd.DataFrame(
+        [c.model_dump(exclude={"raw_output"}) for c in detail.calls],
+        columns=["id", "created_at", "model", "prompt_key", "prompt_version", "outcome",
+                 "latency_ms", "prompt_tokens", "completion_tokens", "attempts", "reasks",
+                 "repaired", "error"],
+    )  # fmt: skip
+    st.markdown(f"**LLM calls** ({len(detail.calls)})")
+    st.dataframe(calls, hide_index=True, width="stretch", key="llm_calls")
+    for call in detail.calls:
+        if call.raw_output is not None:
+            st.caption(f"Raw output of failed call #{call.id} ({call.outcome})")
+            st.text(call.raw_output)
+    items = pd.DataFrame(
+        [i.model_dump() for i in detail.review_items],
+        columns=["id", "kind", "status", "subject_label", "created_at", "decided_at",
+                 "reason_code", "edit_distance", "comment"],
+    )  # fmt: skip
+    st.markdown(f"**Review items it produced** ({len(detail.review_items)})")
+    st.dataframe(items, hide_index=True, width="stretch", key="run_items")
+
+
+def _actions(actor: Actor, run: RunRow) -> None:
+    if not auth.can_do(actor=actor, action=Action.MANAGE_RUNS):
+        return
+    if runs_admin.can_retry(run) and st.button("Retry run", icon=":material/replay:"):
+        with service_errors():
+            runs_admin.retry_run(actor=actor, run_id=run.id, expected_version=run.row_version)
+        st.toast(f"Run #{run.id} will be retried.")
+        st.rerun()
+    if runs_admin.can_cancel(run) and st.button("Cancel run", icon=":material/cancel:"):
+        with service_errors():
+            runs_admin.cancel_run(actor=actor, run_id=run.id, expected_version=run.row_version)
+        st.toast(f"Run #{run.id} was cancelled.")
+        st.rerun()

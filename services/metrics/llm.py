@@ -1,0 +1,196 @@
+"""LLM-call aggregates by model and prompt version, and latency percentile bands over time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
+
+from domain.enums import LLMOutcome
+from domain.models import LLMCall
+from services.actor import Actor
+from services.metrics import llm_rollup, percentiles, rollups
+from services.metrics.filters import (
+    MetricsFilter,
+    bucket_key,
+    call_source,
+    call_where,
+    parse_bucket,
+    tune,
+)
+from services.permissions import Action, require
+from services.uow import UnitOfWork
+
+LATENCY_FRACTIONS = (0.5, 0.95)
+
+
+class LLMStats(BaseModel):
+    """One model and prompt version (or every call, when model is "all")."""
+
+    model: str
+    prompt_key: str
+    prompt_version: int | None
+    calls: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    prompt_tokens: int
+    completion_tokens: int
+    tokens_per_second: float | None
+    repair_rate: float | None
+    validation_failure_rate: float | None
+    reasks_per_call: float | None
+    timeouts: int
+    unavailable: int
+    errors: int
+    estimated: bool = False
+
+
+class LatencyBucket(BaseModel):
+    bucket: datetime
+    calls: int
+    p50_ms: float | None
+    p95_ms: float | None
+    estimated: bool = False
+
+
+def _outcome(outcome: LLMOutcome) -> ColumnElement[int]:
+    return func.count(case((LLMCall.outcome == outcome, 1)))
+
+
+def stats(session: Session, tenant_id: int, f: MetricsFilter) -> list[LLMStats]:
+    """Per model and prompt version, then one overall row (model "all") at the end."""
+    if rollups.for_calls(session, tenant_id, f):
+        parts = llm_rollup.stats_parts(session, tenant_id, f, LATENCY_FRACTIONS)
+        return _build(*parts, estimated=True)
+    where = call_where(tenant_id, f)
+    source = call_source(f)
+    groups = (LLMCall.model, LLMCall.prompt_key, LLMCall.prompt_version)
+    measures: tuple[ColumnElement[Any], ...] = (
+        func.count(),
+        func.coalesce(func.sum(LLMCall.prompt_tokens), 0),
+        func.coalesce(func.sum(LLMCall.completion_tokens), 0),
+        func.coalesce(func.sum(LLMCall.latency_ms), 0),
+        func.count(case((LLMCall.repaired.is_(True), 1))),
+        _outcome(LLMOutcome.INVALID),
+        func.coalesce(func.sum(LLMCall.reasks), 0),
+        _outcome(LLMOutcome.TIMEOUT),
+        _outcome(LLMOutcome.UNAVAILABLE),
+        _outcome(LLMOutcome.ERROR),
+    )
+    grouped = session.execute(
+        select(*groups, *measures)
+        .select_from(source)
+        .where(*where)
+        .group_by(*groups)
+        .order_by(*groups)
+    ).all()
+    overall = session.execute(select(*measures).select_from(source).where(*where)).one()
+    latency = percentiles.grouped(
+        session,
+        select(
+            LLMCall.model.label("m"),
+            LLMCall.prompt_key.label("k"),
+            LLMCall.prompt_version.label("pv"),
+            LLMCall.latency_ms.label("v"),
+        )
+        .select_from(source)
+        .where(*where),
+        groups=3,
+        fractions=LATENCY_FRACTIONS,
+    )
+    all_latency = percentiles.single(
+        session,
+        select(LLMCall.latency_ms.label("v")).select_from(source).where(*where),
+        LATENCY_FRACTIONS,
+    )
+    return _build(grouped, overall, latency, all_latency, estimated=False)
+
+
+def _build(
+    grouped: Sequence[Any],
+    overall: Sequence[Any],
+    latency: dict[tuple[Any, ...], list[float | None]],
+    all_latency: list[float | None],
+    *,
+    estimated: bool,
+) -> list[LLMStats]:
+    out = [_row(r[:3], r[3:], latency.get(tuple(r[:3]), [None, None]), estimated) for r in grouped]
+    if overall[0]:
+        out.append(_row(("all", "all", None), tuple(overall), all_latency, estimated))
+    return out
+
+
+def _row(
+    key: Sequence[Any], m: Sequence[Any], lat: list[float | None], estimated: bool
+) -> LLMStats:
+    calls, p_tok, c_tok, ms, repaired, invalid, reasks, timeouts, unavailable, errors = (
+        int(v) for v in m
+    )
+    model, prompt_key, prompt_version = key
+    return LLMStats(
+        model=str(model),
+        prompt_key=str(prompt_key),
+        prompt_version=None if prompt_version is None else int(prompt_version),
+        calls=calls,
+        latency_p50_ms=lat[0],
+        latency_p95_ms=lat[1],
+        prompt_tokens=p_tok,
+        completion_tokens=c_tok,
+        tokens_per_second=c_tok * 1000.0 / ms if ms else None,
+        repair_rate=repaired / calls if calls else None,
+        validation_failure_rate=invalid / calls if calls else None,
+        reasks_per_call=reasks / calls if calls else None,
+        timeouts=timeouts,
+        unavailable=unavailable,
+        errors=errors,
+        estimated=estimated,
+    )
+
+
+def latency_per_bucket(session: Session, tenant_id: int, f: MetricsFilter) -> list[LatencyBucket]:
+    if f.bucket == "day" and rollups.for_calls(session, tenant_id, f):
+        return [
+            LatencyBucket(bucket=d, calls=n, p50_ms=p[0], p95_ms=p[1], estimated=True)
+            for d, n, p in llm_rollup.latency_days(session, tenant_id, f, LATENCY_FRACTIONS)
+        ]
+    where = call_where(tenant_id, f)
+    key = bucket_key(session, LLMCall.created_at, f.bucket).label("bucket")
+    source = call_source(f)
+    counts = session.execute(
+        select(key, func.count()).select_from(source).where(*where).group_by(key).order_by(key)
+    ).all()
+    bands = percentiles.grouped(
+        session,
+        select(key, LLMCall.latency_ms.label("v")).select_from(source).where(*where),
+        groups=1,
+        fractions=LATENCY_FRACTIONS,
+    )
+    return [
+        LatencyBucket(
+            bucket=parse_bucket(b, f.bucket),
+            calls=n,
+            p50_ms=bands.get((b,), [None, None])[0],
+            p95_ms=bands.get((b,), [None, None])[1],
+        )
+        for b, n in counts
+    ]
+
+
+def get_llm_stats(*, actor: Actor, filters: MetricsFilter) -> list[LLMStats]:
+    """LLM-call latency, tokens, repair/validation/re-ask rates and failures by model and prompt."""
+    require(actor, Action.VIEW_METRICS)
+    with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
+        return stats(uow.session, actor.tenant_id, filters)
+
+
+def get_latency_per_bucket(*, actor: Actor, filters: MetricsFilter) -> list[LatencyBucket]:
+    """LLM-call count and p50/p95 latency per time bucket."""
+    require(actor, Action.VIEW_METRICS)
+    with UnitOfWork(actor, readonly=True) as uow:
+        tune(uow.session)
+        return latency_per_bucket(uow.session, actor.tenant_id, filters)

@@ -1,0 +1,1 @@
+"""Seed data: a small, realistic demo and a fast bulk loader for benchmarks."""

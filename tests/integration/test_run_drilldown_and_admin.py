@@ -1,0 +1,185 @@
+"""Drill-down into one run, the recent-runs table and its CSV export, retry and cancel."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from domain.enums import Role, RunStatus
+from domain.models import AgentRun, AuditEntry
+from services import runs_admin
+from services.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
+from services.metrics import drilldown
+from services.metrics.drilldown import RunRow, neutralise, runs_csv
+from services.metrics.filters import build_filter
+from services.tenants import TenantWithUsers
+from services.uow import UnitOfWork
+from tests.integration.metrics_data import DAY1, END, RAW_FAILED, Dataset, seed_metrics
+
+Pair = tuple[TenantWithUsers, TenantWithUsers]
+Seeded = tuple[TenantWithUsers, TenantWithUsers, Dataset]
+
+
+@pytest.fixture
+def seeded(two_tenants: Pair) -> Iterator[Seeded]:
+    north, south = two_tenants
+    yield north, south, seed_metrics(north, south)
+
+
+def test_recent_runs_are_newest_first_and_follow_the_filter(seeded: Seeded) -> None:
+    north, _, data = seeded
+    f = build_filter(start=DAY1, end=END)
+    rows = drilldown.list_recent_runs(actor=north.actor(Role.VIEWER), filters=f)
+    assert [r.id for r in rows] == [data.runs[n] for n in ("r6", "r5", "r4", "r3", "r2", "r1")]
+    dead = drilldown.list_recent_runs(
+        actor=north.actor(Role.VIEWER), filters=build_filter(start=DAY1, end=END, status="dead")
+    )
+    assert [(r.id, r.status, r.error) for r in dead] == [
+        (data.runs["r4"], "dead", "model timed out")
+    ]
+
+
+def test_run_detail_lists_its_llm_calls_and_review_decisions(seeded: Seeded) -> None:
+    north, _, data = seeded
+    detail = drilldown.get_run_detail(actor=north.actor(Role.VIEWER), run_id=data.runs["r2"])
+    assert detail.run.agent == "sdr" and detail.run.attempts == 2
+    assert [(c.id, c.prompt_version, c.outcome) for c in detail.calls] == [
+        (data.calls["c2"], 2, "repaired"),
+        (data.calls["c3"], 2, "invalid"),
+    ]
+    repaired, invalid = detail.calls
+    assert repaired.raw_output is None  # only failed calls carry their raw output
+    assert invalid.raw_output == RAW_FAILED and invalid.reasks == 2 and invalid.attempts == 3
+    assert [(i.id, i.status, i.reason_code, i.edit_distance) for i in detail.review_items] == [
+        (data.items["i2"], "executed", None, 12),
+        (data.items["i3"], "rejected", "tone", None),
+    ]
+
+
+def test_run_detail_of_another_tenants_run_is_not_found(seeded: Seeded) -> None:
+    _, south, data = seeded
+    with pytest.raises(NotFound):
+        drilldown.get_run_detail(actor=south.actor(Role.ADMIN), run_id=data.runs["r2"])
+
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(seeded: Seeded) -> None:
+    north, _, data = seeded
+    with UnitOfWork(None) as uow:
+        run = uow.session.get(AgentRun, data.runs["r3"])
+        assert run is not None
+        run.error = '=cmd|" /C calc"!A0'
+        uow.commit()
+    text = drilldown.export_recent_runs_csv(
+        actor=north.actor(Role.VIEWER), filters=build_filter(start=DAY1, end=END)
+    )
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 6
+    by_id = {int(r["id"]): r for r in rows}
+    assert by_id[data.runs["r3"]]["error"] == '\'=cmd|" /C calc"!A0'
+    assert by_id[data.runs["r4"]]["error"] == "model timed out"
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("=SUM(A1:A9)", "'=SUM(A1:A9)"),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@now", "'@now"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain = fine", "plain = fine"),
+        (None, ""),
+        (42, "42"),
+    ],
+)
+def test_a_cell_starting_with_a_formula_character_gets_a_leading_apostrophe(
+    raw: object, safe: str
+) -> None:
+    assert neutralise(raw) == safe
+
+
+def test_csv_of_no_rows_is_just_the_header() -> None:
+    assert runs_csv([]).strip() == ",".join(drilldown.CSV_COLUMNS)
+
+
+def _audits(run_id: int) -> list[str]:
+    with UnitOfWork(None, readonly=True) as uow:
+        return list(
+            uow.session.scalars(
+                select(AuditEntry.action).where(
+                    AuditEntry.entity_type == "agent_run", AuditEntry.entity_id == run_id
+                )
+            )
+        )
+
+
+def test_admin_retries_a_failed_run_and_the_retry_is_audited(seeded: Seeded) -> None:
+    north, _, data = seeded
+    run = runs_admin.retry_run(actor=north.actor(Role.ADMIN), run_id=data.runs["r3"])
+    assert run.status == "retrying"
+    with UnitOfWork(None, readonly=True) as uow:
+        stored = uow.session.get(AgentRun, data.runs["r3"])
+        assert stored is not None and stored.next_attempt_at is not None
+    assert _audits(data.runs["r3"]) == ["run.retried"]
+
+
+def test_a_dead_run_gets_one_more_attempt_when_retried(seeded: Seeded) -> None:
+    north, _, data = seeded
+    run = runs_admin.retry_run(actor=north.actor(Role.ADMIN), run_id=data.runs["r4"])
+    assert (run.status, run.attempts, run.max_attempts) == ("retrying", 3, 4)
+
+
+def test_admin_cancels_a_queued_run_but_not_a_succeeded_one(seeded: Seeded) -> None:
+    north, _, data = seeded
+    admin = north.actor(Role.ADMIN)
+    assert runs_admin.cancel_run(actor=admin, run_id=data.runs["r6"]).status == "cancelled"
+    assert _audits(data.runs["r6"]) == ["run.cancelled"]
+    with pytest.raises(InvalidTransition, match="only queued or retrying"):
+        runs_admin.cancel_run(actor=admin, run_id=data.runs["r1"])
+    with pytest.raises(InvalidTransition, match="only failed or dead"):
+        runs_admin.retry_run(actor=admin, run_id=data.runs["r1"])
+    assert _audits(data.runs["r1"]) == []
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.REVIEWER, Role.SDR])
+def test_roles_without_manage_runs_may_not_retry_or_cancel(seeded: Seeded, role: Role) -> None:
+    north, _, data = seeded
+    with pytest.raises(PermissionDenied):
+        runs_admin.retry_run(actor=north.actor(role), run_id=data.runs["r3"])
+    with pytest.raises(PermissionDenied):
+        runs_admin.cancel_run(actor=north.actor(role), run_id=data.runs["r6"])
+    with UnitOfWork(None, readonly=True) as uow:
+        stored = uow.session.get(AgentRun, data.runs["r6"])
+        assert stored is not None and stored.status is RunStatus.QUEUED
+
+
+def test_retry_with_a_stale_version_is_a_conflict(seeded: Seeded) -> None:
+    north, _, data = seeded
+    admin = north.actor(Role.ADMIN)
+    row = drilldown.get_run_detail(actor=admin, run_id=data.runs["r3"]).run
+    runs_admin.retry_run(actor=admin, run_id=row.id, expected_version=row.row_version)
+    with pytest.raises(Conflict):
+        runs_admin.cancel_run(actor=admin, run_id=row.id, expected_version=row.row_version)
+
+
+def test_another_tenants_run_cannot_be_retried(seeded: Seeded) -> None:
+    _, south, data = seeded
+    with pytest.raises(NotFound):
+        runs_admin.retry_run(actor=south.actor(Role.ADMIN), run_id=data.runs["r3"])
+
+
+def test_status_helpers_say_which_buttons_apply() -> None:
+    base = {
+        "id": 1, "agent": "sdr", "trigger": "manual", "attempts": 1, "max_attempts": 3,
+        "subject_type": "lead", "subject_id": 1, "created_at": DAY1, "started_at": None,
+        "finished_at": None, "duration_ms": None, "error": None, "row_version": 1,
+    }  # fmt: skip
+    assert runs_admin.can_retry(RunRow(status="dead", **base))
+    assert not runs_admin.can_retry(RunRow(status="queued", **base))
+    assert runs_admin.can_cancel(RunRow(status="queued", **base))
+    assert not runs_admin.can_cancel(RunRow(status="succeeded", **base))
