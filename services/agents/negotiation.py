@@ -26,7 +26,7 @@ class CounterOfferDraft(BaseModel):
 class NegotiationAgent:
     name = "negotiation"
     subject_type = "deal"
-    prompt_key = "negotiation.counter_offer"
+    prompt_key = "negotiation.counter"
     output: type[BaseModel] = CounterOfferDraft
 
     def load(self, session: Session, subject_id: int) -> Inputs:
