@@ -28,6 +28,7 @@ from domain.models import AgentRun
 from services import audit, db
 from services.config import get_settings
 from services.errors import DatabaseUnavailable
+from services.llm.client import get_client
 from services.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,9 @@ def run_worker(
     halt = stop or threading.Event()
     done = 0
     while not halt.is_set():
+        if not once and get_client().breaker.is_open:
+            halt.wait(poll)  # the model server is down: leave the runs queued meanwhile
+            continue
         try:
             claim = claim_next(wid, lease)
         except DatabaseUnavailable:

@@ -123,6 +123,9 @@ def _fail(claim: Claim, exc: BaseException, *, permanent: bool, waiting: bool) -
     else:
         target = transitions.agent_run(failed, S.RETRYING)
         delay = _backoff(max(attempts, 1))
+        if waiting:  # no model: come back after the breaker's cool-down, not in a tight loop
+            s = get_settings()
+            delay = max(delay, min(s.llm_breaker_cooldown_s, s.worker_retry_max_s))
         next_at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
     message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
     with UnitOfWork(None, tenant_id=claim.tenant_id) as uow:

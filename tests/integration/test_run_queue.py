@@ -131,6 +131,8 @@ def test_unreachable_model_keeps_runs_waiting_without_using_up_attempts(
     run = runs.get_run(actor=two_tenants[0].actor(Role.ADMIN), run_id=run_id)
     assert (run.status, run.attempts) == (RunStatus.RETRYING, 0)
     assert run.error and url in run.error
+    assert run.next_attempt_at and run.started_at
+    assert (run.next_attempt_at - run.started_at).total_seconds() >= 20  # the breaker cool-down
 
 
 def test_a_model_slower_than_the_timeout_uses_up_the_runs_attempts(
