@@ -120,10 +120,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def _up_with_local_model(cmd: list[str], env: dict[str, str]) -> int:
     """Run the console next to llama.cpp's server with the small local model; stop both."""
+    import signal
     import subprocess
 
     from services.llm import local_server
 
+    def _stop(*_: object) -> None:
+        raise KeyboardInterrupt  # so the finally below stops the model server too
+
+    signal.signal(signal.SIGTERM, _stop)
     server = local_server.start(log=ROOT / "var" / "local-llm.log")
     print(f"local model {server.model} on {server.url} (toy-quality drafts)", file=sys.stderr)
     env = {
