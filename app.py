@@ -6,10 +6,11 @@ import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.session import USER_KEY, sign_in, sign_out
-from services import auth
+from services import auth, worker
 from services.auth import Action, SignedInUser
 
 st.set_page_config(page_title="Revo Console", page_icon=":material/verified_user:", layout="wide")
+worker.start_embedded_worker()  # once per process; agent runs execute in the background
 
 PAGES: list[tuple[Action, str, str, str]] = [
     (Action.VIEW_HOME, "pages/home.py", "Home", ":material/home:"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.components.feedback import service_errors
+from pages.components.llm_status import model_notice
 from pages.components.session import current_user
 from services import home
 
@@ -14,6 +15,7 @@ st.caption(f"{user.tenant_name} · signed in as {user.display_name} ({user.actor
 
 with service_errors():
     overview = home.get_overview(actor=user.actor)
+model_notice(user.actor)
 
 
 def _tiles(heading: str, counts: list[home.StatusCount]) -> None:

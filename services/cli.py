@@ -134,7 +134,95 @@ def cmd_up(args: argparse.Namespace) -> int:
     ]  # fmt: skip
     print(f"Revo Console on http://localhost:{args.port}", file=sys.stderr)
     os.chdir(ROOT)
-    os.execvpe(cmd[0], cmd, env)
+    if not get_settings().llm_local:
+        os.execvpe(cmd[0], cmd, env)
+    return _up_with_local_model(cmd, env)
+
+
+def _up_with_local_model(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the console next to llama.cpp's server with the small local model; stop both."""
+    import signal
+    import subprocess
+
+    from services.llm import local_server
+
+    def _stop(*_: object) -> None:
+        raise KeyboardInterrupt  # so the finally below stops the model server too
+
+    signal.signal(signal.SIGTERM, _stop)
+    server = local_server.start(log=ROOT / "var" / "local-llm.log")
+    print(f"local model {server.model} on {server.url} (toy-quality drafts)", file=sys.stderr)
+    env = {
+        **env,
+        "REVO_LLM_BASE_URL": server.url,
+        "REVO_LLM_MODEL": server.model,
+        "REVO_LLM_MODE": server.mode,
+    }
+    try:
+        return subprocess.run(cmd, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        server.stop()
+
+
+def _ready_db() -> None:
+    url = _url()
+    _require_schema(url)
+    db.configure(url)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Claim and execute agent runs until stopped (--once: until the queue is drained)."""
+    import signal
+    import threading
+
+    from services import worker
+
+    _ready_db()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    wid = args.id or worker.default_worker_id()
+    print(f"worker {wid} started", file=sys.stderr, flush=True)
+    done = worker.run_worker(worker_id=wid, once=args.once, stop=stop)
+    print(f"worker {wid} stopped after {done} run(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from domain.enums import AgentName
+    from services import runs, tenants
+
+    _ready_db()
+    actor = tenants.admin_actor(slug=args.tenant)
+    run = runs.enqueue(
+        actor=actor,
+        agent=AgentName(args.agent),
+        subject_id=args.subject,
+        idempotency_key=args.key,
+    )
+    print(f"run #{run.id} {run.agent.value} on {run.subject_type} #{run.subject_id}: {run.status}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from domain.enums import RunStatus
+    from services import runs, tenants
+
+    _ready_db()
+    actor = tenants.admin_actor(slug=args.tenant)
+    status = RunStatus(args.status) if args.status else None
+    rows = runs.list_runs(actor=actor, status=status, limit=args.limit)
+    print(f"{'id':>6}  {'agent':<12} {'subject':<18} {'status':<10} {'tries':>5}  error")
+    for r in rows:
+        subject = f"{r.subject_type} #{r.subject_id}"
+        error = (r.error or "").splitlines()[0][:60] if r.error else ""
+        tries = f"{r.attempts}/{r.max_attempts}"
+        print(
+            f"{r.id:>6}  {r.agent.value:<12} {subject:<18} {r.status.value:<10} {tries:>5}  {error}"
+        )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,6 +251,26 @@ def build_parser() -> argparse.ArgumentParser:
     p_ingest.add_argument("--tenant", required=True, help="tenant slug")
     p_ingest.add_argument("--service", help="service the events belong to (git, JUnit)")
     p_ingest.set_defaults(func=cmd_ingest)
+
+    agents = ["sdr", "sales", "negotiation", "finance", "investigator"]
+    statuses = ["queued", "running", "succeeded", "failed", "retrying", "dead", "cancelled"]
+    p_worker = sub.add_parser("worker", help="claim and execute agent runs")
+    p_worker.add_argument("--once", action="store_true", help="drain the queue, then exit")
+    p_worker.add_argument("--id", help="worker id shown on its leases (default host:pid)")
+    p_worker.set_defaults(func=cmd_worker)
+
+    p_run = sub.add_parser("run", help="enqueue an agent run")
+    p_run.add_argument("agent", choices=agents)
+    p_run.add_argument("--subject", type=int, required=True, help="id of the lead/deal/...")
+    p_run.add_argument("--tenant", required=True, help="tenant slug (acts as its admin)")
+    p_run.add_argument("--key", help="idempotency key: the same key returns the same run")
+    p_run.set_defaults(func=cmd_run)
+
+    p_runs = sub.add_parser("runs", help="list recent agent runs")
+    p_runs.add_argument("--tenant", required=True, help="tenant slug")
+    p_runs.add_argument("--status", choices=statuses)
+    p_runs.add_argument("--limit", type=int, default=50)
+    p_runs.set_defaults(func=cmd_runs)
 
     p_up = sub.add_parser("up", help="migrate, seed if empty, start the console (demo sign-in)")
     p_up.add_argument("--address", default="127.0.0.1")

@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     llm_mode: Literal["json_schema", "tools", "json"] = "json_schema"
     llm_timeout_s: float = Field(default=60.0, gt=0)
     llm_max_reasks: int = Field(default=2, ge=0, le=5)
+    llm_local: bool = False  # start llama.cpp's server with SmolLM2 (the local-llm extra)
+    llm_transport_attempts: int = Field(default=3, ge=1, le=10)
+    llm_deadline_s: float = Field(default=180.0, gt=0)
+    llm_breaker_failures: int = Field(default=3, ge=1)
+    llm_breaker_cooldown_s: float = Field(default=30.0, ge=0)
+    worker_lease_s: float = Field(default=60.0, gt=0)
+    worker_poll_s: float = Field(default=1.0, gt=0)
+    worker_retry_base_s: float = Field(default=5.0, ge=0)
+    worker_retry_max_s: float = Field(default=300.0, ge=0)
 
     smtp_host: str | None = None
     smtp_port: int = 25

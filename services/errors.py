@@ -33,8 +33,22 @@ class InvalidInput(ServiceError):
     title = "Please check your input"
 
 
-class LLMUnavailable(ServiceError):
+class LLMError(ServiceError):
+    """The language model could not produce a usable answer."""
+
+    title = "Language model error"
+
+
+class LLMUnavailable(LLMError):
     title = "Language model unavailable"
+
+
+class LLMTimeout(LLMUnavailable):
+    title = "Language model too slow"
+
+
+class LLMInvalidOutput(LLMError):
+    title = "Language model answer unusable"
 
 
 class DatabaseUnavailable(ServiceError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.enums import Role
+from domain.enums import AgentName, Role
 from services.actor import Actor
 from services.errors import PermissionDenied
 
@@ -24,6 +24,7 @@ class Action(StrEnum):
     EXPORT_FINANCE = "export_finance"
     MANAGE_USERS = "manage_users"
     MANAGE_PROMPTS = "manage_prompts"
+    MANAGE_MODELS = "manage_models"
     MANAGE_POLICIES = "manage_policies"
 
 
@@ -39,6 +40,24 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.FINANCE: _WORKER | {A.EXPORT_FINANCE},
     Role.VIEWER: _READ | {A.VIEW_REVIEW_QUEUE},
 }
+
+
+# Which agents a role may trigger (on top of TRIGGER_RUN); admins may trigger every agent.
+AGENTS_BY_ROLE: dict[Role, frozenset[AgentName]] = {
+    Role.ADMIN: frozenset(AgentName),
+    Role.REVIEWER: frozenset({AgentName.INVESTIGATOR}),
+    Role.SDR: frozenset({AgentName.SDR}),
+    Role.SALES: frozenset({AgentName.SALES, AgentName.NEGOTIATION}),
+    Role.FINANCE: frozenset({AgentName.FINANCE}),
+    Role.VIEWER: frozenset(),
+}
+
+
+def require_agent(actor: Actor, agent: AgentName) -> None:
+    """Raise PermissionDenied unless the actor may trigger runs of this agent."""
+    require(actor, Action.TRIGGER_RUN)
+    if agent not in AGENTS_BY_ROLE[actor.role]:
+        raise PermissionDenied(f"Your role ({actor.role.value}) may not run the {agent} agent.")
 
 
 def can(actor: Actor, action: Action) -> bool:

@@ -9,6 +9,7 @@ from domain.enums import Role
 from domain.models import Tenant, User
 from services import audit
 from services.actor import Actor
+from services.errors import NotFound
 from services.uow import UnitOfWork
 
 
@@ -81,3 +82,19 @@ def find_tenant(*, slug: str) -> TenantRead | None:
     with UnitOfWork(None, readonly=True) as uow:
         row = uow.session.scalar(select(Tenant).where(Tenant.slug == slug))
         return TenantRead.model_validate(row) if row else None
+
+
+def admin_actor(*, slug: str) -> Actor:
+    """The tenant's first active admin, acting for an operator at the command line."""
+    with UnitOfWork(None, readonly=True) as uow:
+        tenant = uow.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            raise NotFound(f"There is no tenant {slug!r}.")
+        user = uow.session.scalar(
+            select(User)
+            .where(User.tenant_id == tenant.id, User.role == Role.ADMIN, User.is_active)
+            .order_by(User.id)
+        )
+        if user is None:
+            raise NotFound(f"Tenant {slug!r} has no active admin to act as.")
+        return UserRead.model_validate(user).as_actor()

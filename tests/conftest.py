@@ -23,6 +23,8 @@ PG_ADMIN_URL = os.environ.get(
     "REVO_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# AppTest runs app.py inside pytest: its embedded worker must not claim other tests' runs.
+os.environ.setdefault("REVO_EMBEDDED_WORKER", "false")
 
 
 def _pg_unavailable(reason: str) -> None:

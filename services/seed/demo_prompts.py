@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.enums import Role
 from domain.models import Prompt
+from services.prompts import PromptFile, repo_prompts
 from services.seed.context import DemoContext
 
 # Per prompt key: (days ago the version went live, version). sales.proposal v3 was rolled back.
@@ -40,9 +42,23 @@ VERSION_NOTES = {
 }
 
 
+def _repo_prompt(key: str) -> PromptFile | None:
+    return next((f for f in repo_prompts() if f.key == key), None)
+
+
 def template(key: str, version: int) -> str:
-    """The template text of a prompt version."""
-    return TEMPLATES[key] + "".join(VERSION_NOTES.get(v, "") for v in range(2, version + 1))
+    """The template text of a prompt version. Keys the agents use start from the repository's
+    prompt file, so a demo tenant's active versions are ones the agents can fill in."""
+    shipped = _repo_prompt(key)
+    base = shipped.template if shipped else TEMPLATES[key]
+    return base + "".join(VERSION_NOTES.get(v, "") for v in range(2, version + 1))
+
+
+def parameters(key: str, version: int) -> dict[str, Any]:
+    """The model parameters of a prompt version."""
+    shipped = _repo_prompt(key)
+    base = shipped.parameters if shipped else {"temperature": 0.2, "max_tokens": 700}
+    return {**base, "schema_version": version}
 
 
 def seed_prompts(ctx: DemoContext) -> None:
@@ -59,7 +75,7 @@ def seed_prompts(ctx: DemoContext) -> None:
                     key=key,
                     version=version,
                     template=template(key, version),
-                    parameters={"temperature": 0.2, "max_tokens": 700, "schema_version": version},
+                    parameters=parameters(key, version),
                     is_active=version == history[-1][1],
                     created_by_id=ctx.user_id(Role.ADMIN),
                     created_at=ctx.now - timedelta(days=days),

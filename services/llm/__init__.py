@@ -1,0 +1,1 @@
+"""The language model: one client, its call records, and model management on Ollama."""
