@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from domain.base import utcnow
@@ -97,6 +98,18 @@ def incident_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
             proc.kill()
 
 
+def _choose(page: Any, selectbox: str, option: str) -> None:
+    """Pick an option; retried because a rerun (the accept's flash message) may close the list."""
+    for _ in range(5):
+        page.get_by_test_id("stSelectbox").filter(has_text=selectbox).click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=3_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"could not choose {option!r} in {selectbox!r}")
+
+
 def test_reviewer_accepts_the_suspect_deploy_on_the_timeline_and_resolves_with_a_root_cause(
     incident_console: tuple[str, Any], browser: Any
 ) -> None:
@@ -123,8 +136,7 @@ def test_reviewer_accepts_the_suspect_deploy_on_the_timeline_and_resolves_with_a
     page.locator(f".st-key-suspect_accept_{deploy_id} button").click()
     expect(page.get_by_text("Accepted into the investigation.")).to_be_visible(timeout=15_000)
 
-    page.get_by_test_id("stSelectbox").filter(has_text="Move to").click()
-    page.get_by_role("option", name="resolved").click()
+    _choose(page, "Move to", "resolved")
     page.get_by_label("Root cause (needed to resolve)").fill("Deploy 41 dropped the cart index")
     page.get_by_role("button", name="Change status").click()
     expect(page.get_by_text("Root cause: Deploy 41 dropped the cart index")).to_be_visible(
