@@ -19,6 +19,19 @@ class ReviewItem(TenantScoped, Timestamped, Versioned, Base):
         Index("ix_review_items_tenant_status_created", "tenant_id", "status", "created_at", "id"),
         Index("ix_review_items_tenant_kind_status_due", "tenant_id", "kind", "status", "due_at"),
         Index("ix_review_items_tenant_subject", "tenant_id", "subject_type", "subject_id"),
+        # The queue's other sort orders and "assigned to me" (migration r3reviewqueue).
+        Index(
+            "ix_review_items_tenant_status_priority_due",
+            "tenant_id",
+            "status",
+            "priority",
+            "due_at",
+            "id",
+        ),
+        Index(
+            "ix_review_items_tenant_status_confidence", "tenant_id", "status", "confidence", "id"
+        ),
+        Index("ix_review_items_tenant_claimed_by", "tenant_id", "claimed_by_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
