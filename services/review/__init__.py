@@ -1,5 +1,7 @@
 """The review queue: the human gate every agent draft passes before anything happens."""
 
+from domain.enums import ReasonCode, ReviewKind, ReviewStatus, Risk
+from domain.review_policy import REASON_LABELS
 from services.review.claims import claim, next_item, release, renew
 from services.review.decisions import (
     approve,
@@ -23,16 +25,21 @@ from services.review.schemas import (
 )
 
 __all__ = [
+    "REASON_LABELS",
     "BulkResult",
     "DecisionResult",
     "QueueCounts",
+    "ReasonCode",
     "ReviewDraftCreate",
     "ReviewItemDetail",
     "ReviewItemPage",
     "ReviewItemRead",
     "ReviewItemRow",
+    "ReviewKind",
     "ReviewPolicyRead",
     "ReviewQueueFilter",
+    "ReviewStatus",
+    "Risk",
     "approve",
     "bulk_decide",
     "claim",

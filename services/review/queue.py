@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, 
 
 from domain.base import utcnow
 from domain.enums import ReviewStatus
-from domain.models import AuditEntry, ReviewItem
+from domain.models import AuditEntry, ReviewItem, User
 from domain.review_policy import PolicyRefusal, check_may_decide
 from services.actor import Actor
 from services.audit import AuditEntryRead
@@ -36,7 +36,11 @@ SORTS: dict[str, list[Any]] = {
     "age": [R.created_at, R.id],
     "confidence": [R.confidence, R.id],
 }
-ROW_COLUMNS = [getattr(R, name) for name in ReviewItemRow.model_fields if name != "overdue"]
+ROW_COLUMNS = [
+    getattr(R, name)
+    for name in ReviewItemRow.model_fields
+    if name not in {"overdue", "claimed_by_name"}
+]
 
 
 def _unclaimed(now: datetime) -> ColumnElement[bool]:
@@ -122,9 +126,18 @@ def list_queue(
     with UnitOfWork(actor, readonly=True) as uow:
         rows = uow.session.execute(stmt).all()
         total, capped = _count(uow.session, where) if with_total else (None, False)
-    page = [ReviewItemRow.model_validate(r._mapping) for r in rows[:limit]]
+        page = [ReviewItemRow.model_validate(r._mapping) for r in rows[:limit]]
+        holders = {r.claimed_by_id for r in page if r.claimed_by_id}
+        names: dict[int, str] = {}
+        if holders:
+            found = uow.session.execute(
+                select(User.id, User.display_name).where(User.id.in_(holders))
+            ).all()
+            names = {user_id: name for user_id, name in found}
     for row in page:
         row.overdue = row.status is ReviewStatus.PENDING and row.due_at < now
+        live = row.claim_expires_at is not None and row.claim_expires_at > now
+        row.claimed_by_name = names.get(row.claimed_by_id or 0) if live else None
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]

@@ -55,6 +55,7 @@ class ReviewItemRow(BaseModel):
     first_approver_id: int | None
     row_version: int
     overdue: bool = False
+    claimed_by_name: str | None = None
 
 
 class ReviewItemPage(Page[ReviewItemRow]):
