@@ -95,7 +95,8 @@ def release(*, actor: Actor, item_id: int) -> ReviewItemRead:
         item = items.load(uow.session, item_id, lock=True)
         if item.claimed_by_id is None:
             return items.to_read(item, now)
-        if item.claimed_by_id != actor.user_id and not require_admin(actor):
+        live = item.claim_expires_at is not None and item.claim_expires_at > now
+        if item.claimed_by_id != actor.user_id and live and not require_admin(actor):
             holder = items.user_label(uow.session, item.claimed_by_id)
             raise PermissionDenied(f"Only {holder} or an admin may release review item #{item.id}.")
         before = items.snapshot(item)
