@@ -29,6 +29,16 @@ class InvalidTransition(ServiceError):
     title = "Not possible in this state"
 
 
+class PolicyRefused(ServiceError):
+    """A tenant policy refused the decision; ``rule`` names which one."""
+
+    title = "Refused by policy"
+
+    def __init__(self, message: str, *, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
 class InvalidInput(ServiceError):
     title = "Please check your input"
 

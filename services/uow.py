@@ -8,10 +8,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from domain.review_policy import PolicyRefusal
 from domain.transitions import InvalidTransition as DomainInvalidTransition
 from services import db
 from services.actor import Actor
-from services.errors import Conflict, DatabaseUnavailable, InvalidTransition
+from services.errors import Conflict, DatabaseUnavailable, InvalidTransition, PolicyRefused
 from services.scoping import TENANT_KEY
 
 
@@ -70,6 +71,8 @@ def translate(exc: BaseException) -> Exception | None:
     """The service error a database or domain exception stands for, if any."""
     if isinstance(exc, StaleDataError):
         return Conflict("Someone else changed this record since you loaded it. Reload and retry.")
+    if isinstance(exc, PolicyRefusal):
+        return PolicyRefused(str(exc), rule=exc.rule.value)
     if isinstance(exc, DomainInvalidTransition):
         return InvalidTransition(str(exc))
     if isinstance(exc, IntegrityError):

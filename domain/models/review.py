@@ -27,6 +27,19 @@ class ReviewItem(TenantScoped, Timestamped, Versioned, Base):
             "status",
             "decided_by_id",
         ),
+        # The queue's other sort orders and "assigned to me" (migration r3reviewqueue).
+        Index(
+            "ix_review_items_tenant_status_priority_due",
+            "tenant_id",
+            "status",
+            "priority",
+            "due_at",
+            "id",
+        ),
+        Index(
+            "ix_review_items_tenant_status_confidence", "tenant_id", "status", "confidence", "id"
+        ),
+        Index("ix_review_items_tenant_claimed_by", "tenant_id", "claimed_by_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,0 +1,236 @@
+"""Review policies as pure rules: who may decide what, four-eyes, self-approval, contact rules.
+
+A tenant's policy lives in ``Tenant.settings["review_policy"]``; anything it leaves out takes the
+default below. Every refusal names the rule that refused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from domain.enums import ReasonCode, ReviewKind, Role
+
+K = ReviewKind
+
+
+class Rule(StrEnum):
+    ROLE = "role_may_decide_kind"
+    SELF_APPROVAL = "no_self_approval"
+    FOUR_EYES = "four_eyes"
+    DO_NOT_CONTACT = "do_not_contact"
+    DUNNING_CADENCE = "dunning_cadence"
+
+
+RULE_LABELS: Mapping[Rule, str] = {
+    Rule.ROLE: "role may decide kind",
+    Rule.SELF_APPROVAL: "no self-approval",
+    Rule.FOUR_EYES: "four-eyes (second approver)",
+    Rule.DO_NOT_CONTACT: "do-not-contact",
+    Rule.DUNNING_CADENCE: "dunning cadence",
+}
+
+REASON_LABELS: Mapping[ReasonCode, str] = {
+    ReasonCode.WRONG_FACTS: "Wrong facts",
+    ReasonCode.TONE: "Tone",
+    ReasonCode.POLICY: "Against policy",
+    ReasonCode.DUPLICATE: "Duplicate",
+    ReasonCode.NOT_NEEDED: "Not needed",
+    ReasonCode.OTHER: "Other",
+}
+
+
+class PolicyRefusal(Exception):
+    """A decision a tenant's policy does not allow; ``rule`` names the policy that refused it."""
+
+    def __init__(self, rule: Rule, message: str) -> None:
+        self.rule = rule
+        super().__init__(f"Refused by the {RULE_LABELS[rule]} rule: {message}")
+
+
+_ALL_DECIDERS = frozenset({Role.ADMIN, Role.REVIEWER})
+DEFAULT_DECIDERS: Mapping[ReviewKind, frozenset[Role]] = {
+    K.OUTREACH_EMAIL: _ALL_DECIDERS | {Role.SDR},
+    K.DEAL_PROPOSAL: _ALL_DECIDERS | {Role.SALES},
+    K.COUNTER_OFFER: _ALL_DECIDERS | {Role.SALES},
+    K.CONTRACT: _ALL_DECIDERS | {Role.SALES},
+    K.DUNNING_NOTICE: _ALL_DECIDERS | {Role.FINANCE},
+    K.RCA_HYPOTHESIS: _ALL_DECIDERS,
+}
+DEFAULT_FOUR_EYES: Mapping[ReviewKind, float] = {
+    K.DEAL_PROPOSAL: 50_000.0,
+    K.COUNTER_OFFER: 50_000.0,
+    K.DUNNING_NOTICE: 10_000.0,
+}
+DEFAULT_SLA_HOURS: Mapping[ReviewKind, float] = {
+    K.OUTREACH_EMAIL: 24,
+    K.DEAL_PROPOSAL: 8,
+    K.COUNTER_OFFER: 4,
+    K.CONTRACT: 24,
+    K.DUNNING_NOTICE: 48,
+    K.RCA_HYPOTHESIS: 2,
+}
+DEFAULT_EXPIRY_HOURS: Mapping[ReviewKind, float] = {kind: 7 * 24 for kind in ReviewKind}
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """One tenant's review rules."""
+
+    deciders: Mapping[ReviewKind, frozenset[Role]] = field(
+        default_factory=lambda: dict(DEFAULT_DECIDERS)
+    )
+    four_eyes_limits: Mapping[ReviewKind, float] = field(
+        default_factory=lambda: dict(DEFAULT_FOUR_EYES)
+    )
+    dunning_cadence_days: int = 7
+    sla_hours: Mapping[ReviewKind, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+    expiry_hours: Mapping[ReviewKind, float] = field(
+        default_factory=lambda: dict(DEFAULT_EXPIRY_HOURS)
+    )
+
+    def kinds_for(self, role: Role) -> list[ReviewKind]:
+        """The kinds a role may decide."""
+        return [kind for kind in ReviewKind if role in self.deciders.get(kind, frozenset())]
+
+    def needs_second_approver(self, kind: ReviewKind, amount: float | None) -> bool:
+        """Whether an item of this kind and amount needs two different approvers."""
+        limit = self.four_eyes_limits.get(kind)
+        return limit is not None and amount is not None and amount > limit
+
+    def due_at(self, kind: ReviewKind, created: datetime) -> datetime:
+        """When an item of this kind created now falls due."""
+        return created + timedelta(hours=self.sla_hours.get(kind, 24))
+
+    def expires_at(self, kind: ReviewKind, created: datetime) -> datetime:
+        """When an undecided item of this kind created now expires."""
+        return created + timedelta(hours=self.expiry_hours.get(kind, 7 * 24))
+
+    def to_settings(self) -> dict[str, Any]:
+        """The JSON form stored in ``Tenant.settings["review_policy"]``."""
+        return {
+            "deciders": {k.value: sorted(r.value for r in v) for k, v in self.deciders.items()},
+            "four_eyes_limits": {k.value: self.four_eyes_limits.get(k) for k in ReviewKind},
+            "dunning_cadence_days": self.dunning_cadence_days,
+            "sla_hours": {k.value: v for k, v in self.sla_hours.items()},
+            "expiry_hours": {k.value: v for k, v in self.expiry_hours.items()},
+        }
+
+
+def _kind_map(raw: object, name: str) -> dict[ReviewKind, Any]:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{name} must be a mapping of review kind to value")
+    try:
+        return {ReviewKind(k): v for k, v in raw.items()}
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from exc
+
+
+def _hours(raw: object, name: str) -> dict[ReviewKind, float]:
+    values = {k: float(v) for k, v in _kind_map(raw, name).items()}
+    if any(v <= 0 for v in values.values()):
+        raise ValueError(f"{name} must be positive hours")
+    return values
+
+
+def policy_from_settings(settings: Mapping[str, Any] | None) -> ReviewPolicy:
+    """The policy a tenant's settings describe, defaults filling the gaps; ValueError if bad."""
+    raw = dict((settings or {}).get("review_policy") or {})
+    base = ReviewPolicy()
+    deciders = dict(base.deciders)
+    if "deciders" in raw:
+        deciders.update(
+            {
+                k: frozenset(Role(r) for r in v)
+                for k, v in _kind_map(raw["deciders"], "deciders").items()
+            }
+        )
+    limits = dict(base.four_eyes_limits)
+    if "four_eyes_limits" in raw:
+        for kind, value in _kind_map(raw["four_eyes_limits"], "four_eyes_limits").items():
+            if value is None:
+                limits.pop(kind, None)
+            elif float(value) < 0:
+                raise ValueError("four_eyes_limits must not be negative")
+            else:
+                limits[kind] = float(value)
+    cadence = int(raw.get("dunning_cadence_days", base.dunning_cadence_days))
+    if cadence < 0:
+        raise ValueError("dunning_cadence_days must not be negative")
+    sla = {**base.sla_hours, **_hours(raw.get("sla_hours", {}), "sla_hours")}
+    expiry = {**base.expiry_hours, **_hours(raw.get("expiry_hours", {}), "expiry_hours")}
+    return ReviewPolicy(
+        deciders=deciders,
+        four_eyes_limits=limits,
+        dunning_cadence_days=cadence,
+        sla_hours=sla,
+        expiry_hours=expiry,
+    )
+
+
+def check_may_decide(
+    policy: ReviewPolicy,
+    *,
+    kind: ReviewKind,
+    role: Role,
+    user_id: int,
+    triggered_by_id: int | None,
+    approving: bool,
+) -> None:
+    """Refuse unless the role may decide this kind, and nobody approves their own run's output."""
+    if role not in policy.deciders.get(kind, frozenset()):
+        raise PolicyRefusal(
+            Rule.ROLE, f"the {role.value} role may not decide {kind.value.replace('_', ' ')} items."
+        )
+    if approving and triggered_by_id is not None and triggered_by_id == user_id:
+        raise PolicyRefusal(
+            Rule.SELF_APPROVAL,
+            "you triggered the run that drafted this item, so someone else must approve it.",
+        )
+
+
+def approval_is_final(
+    policy: ReviewPolicy,
+    *,
+    kind: ReviewKind,
+    amount: float | None,
+    user_id: int,
+    first_approver_id: int | None,
+) -> bool:
+    """Whether this approval completes the decision (False: first of two approvals recorded)."""
+    if not policy.needs_second_approver(kind, amount):
+        return True
+    if first_approver_id is None:
+        return False
+    if first_approver_id == user_id:
+        limit = policy.four_eyes_limits[kind]
+        raise PolicyRefusal(
+            Rule.FOUR_EYES,
+            f"the amount {amount:,.2f} is above {limit:,.2f}; a second approver other than "
+            "you must approve it.",
+        )
+    return True
+
+
+def check_may_contact(*, do_not_contact: bool, who: str) -> None:
+    """Refuse outreach to a lead flagged do-not-contact."""
+    if do_not_contact:
+        raise PolicyRefusal(Rule.DO_NOT_CONTACT, f"{who} is flagged do-not-contact.")
+
+
+def check_dunning_cadence(
+    *, last_dunned_at: datetime | None, now: datetime, cadence_days: int, invoice: str
+) -> None:
+    """Refuse a second dunning notice for the same invoice within the cadence."""
+    if last_dunned_at is None or cadence_days <= 0:
+        return
+    next_allowed = last_dunned_at + timedelta(days=cadence_days)
+    if now < next_allowed:
+        raise PolicyRefusal(
+            Rule.DUNNING_CADENCE,
+            f"invoice {invoice} had a notice on {last_dunned_at:%Y-%m-%d %H:%M} UTC; the next "
+            f"may go out from {next_allowed:%Y-%m-%d %H:%M} UTC ({cadence_days} days apart).",
+        )

@@ -1,0 +1,161 @@
+"""Review queue actions: each runs one service call, then shows its outcome after a refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from pages.components.feedback import plain
+from services import review
+from services.actor import Actor
+from services.errors import ServiceError
+from services.review import ReviewItemDetail
+
+FLASH = "review_flash"
+CURRENT = "review_current_item"
+SEEN = "review_seen"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The item as the reviewer first saw it: decisions carry this version, not a fresh one."""
+
+    item_id: int
+    row_version: int
+    may_decide: bool
+
+
+def seen(detail: ReviewItemDetail) -> Seen:
+    """What the reviewer saw of this item, remembered until their next action or item."""
+    remembered = st.session_state.get(SEEN)
+    if not isinstance(remembered, Seen) or remembered.item_id != detail.item.id:
+        remembered = Seen(detail.item.id, detail.item.row_version, detail.may_decide)
+        st.session_state[SEEN] = remembered
+    return remembered
+
+
+def show_flash() -> None:
+    """The last action's outcome, shown once."""
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        kind, text = flash
+        (st.success if kind == "ok" else st.error)(text)
+
+
+def run(action: Callable[[], Any], done: Callable[[Any], str]) -> None:
+    """Run an action; success or a clear refusal goes to the flash, and the view refreshes."""
+    try:
+        outcome = action()
+    except ServiceError as exc:
+        st.session_state[FLASH] = ("error", f"**{exc.title}.** {plain(exc.message)}")
+    else:
+        st.session_state[FLASH] = ("ok", plain(done(outcome)))
+    st.session_state.pop(SEEN, None)
+    st.rerun()
+
+
+def _edited(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    edited: dict[str, Any] = {}
+    for name, value in payload.items():
+        label = name.replace("_", " ").capitalize()
+        wkey = f"{key}_{name}"
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            edited[name] = value
+        elif isinstance(value, int | float):
+            edited[name] = st.number_input(label, value=float(value), key=wkey)
+        elif name in {"body", "terms", "notes", "hypothesis", "root_cause"} or "\n" in value:
+            edited[name] = st.text_area(label, value=value, height=200, key=wkey)
+        else:
+            edited[name] = st.text_input(label, value=value, key=wkey)
+    return edited
+
+
+def decision_forms(detail: ReviewItemDetail, actor: Actor, version: int) -> None:
+    """Claim / release, approve, edit and approve, reject: forms submit with Enter."""
+    item = detail.item
+    claim_col, release_col = st.columns(2)
+    if claim_col.button("Claim", key="claim", disabled=detail.claimed_by is not None):
+        run(lambda: review.claim(actor=actor, item_id=item.id), lambda r: f"You hold #{r.id}.")
+    if release_col.button("Release", key="release", disabled=detail.claimed_by is None):
+        run(lambda: review.release(actor=actor, item_id=item.id), lambda r: f"#{r.id} released.")
+    with st.form("approve_form"):
+        comment = st.text_input("Comment (optional)", key="approve_comment")
+        if st.form_submit_button("Approve", type="primary"):
+            run(
+                lambda: review.approve(
+                    actor=actor, item_id=item.id, seen_version=version, comment=comment
+                ),
+                lambda r: r.message,
+            )
+    with st.expander("Edit and approve"), st.form("edit_form"):
+        edited = _edited(item.payload, f"edit_{item.id}_{version}")
+        if st.form_submit_button("Save edits and approve"):
+            run(
+                lambda: review.edit_and_approve(
+                    actor=actor, item_id=item.id, seen_version=version, edited_payload=edited
+                ),
+                lambda r: r.message,
+            )
+    with st.form("reject_form"):
+        reason = st.selectbox(
+            "Reason", list(review.ReasonCode), format_func=review.REASON_LABELS.__getitem__
+        )
+        why = st.text_input("Comment", key="reject_comment")
+        if st.form_submit_button("Reject"):
+            run(
+                lambda: review.reject(
+                    actor=actor,
+                    item_id=item.id,
+                    seen_version=version,
+                    reason_code=reason,
+                    comment=why,
+                ),
+                lambda r: r.message,
+            )
+
+
+def bulk_form(actor: Actor, versions: dict[int, int]) -> None:
+    """Approve or reject every selected item; each is decided under the same rules."""
+    with st.form("bulk_form"):
+        st.markdown(f"**{len(versions)} selected**")
+        reason = st.selectbox(
+            "Reason (for reject)",
+            list(review.ReasonCode),
+            format_func=review.REASON_LABELS.__getitem__,
+        )
+        comment = st.text_input("Comment", key="bulk_comment")
+        approve_col, reject_col = st.columns(2)
+        approve_all = approve_col.form_submit_button("Approve selected")
+        reject_all = reject_col.form_submit_button("Reject selected")
+    if approve_all or reject_all:
+        run(
+            lambda: review.bulk_decide(
+                actor=actor,
+                versions=versions,
+                approve_all=approve_all,
+                reason_code=reason,
+                comment=comment,
+            ),
+            _bulk_summary,
+        )
+
+
+def _bulk_summary(result: review.BulkResult) -> str:
+    lines = [f"{result.succeeded} of {len(result.results)} decided."]
+    lines += [f"#{r.item_id}: {r.message}" for r in result.failed]
+    return "  \n".join(lines)
+
+
+def retry_button(detail: ReviewItemDetail, actor: Actor) -> None:
+    """An admin's retry of a failed execution."""
+    item = detail.item
+    if item.status is review.ReviewStatus.FAILED and st.button("Retry execution"):
+        run(
+            lambda: review.retry_execution(
+                actor=actor, item_id=item.id, seen_version=item.row_version
+            ),
+            lambda r: r.message,
+        )

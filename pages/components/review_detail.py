@@ -1,0 +1,98 @@
+"""The review item's detail pane: the artifact as it will go out, its context and history.
+
+Drafts come from a language model: every draft string is shown with st.text / st.code or in a
+dataframe cell, never as markdown or HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from pages.components.feedback import plain
+from services import review
+from services.review import ReviewItemDetail, ReviewKind
+
+MAIL_KINDS = {ReviewKind.OUTREACH_EMAIL, ReviewKind.DUNNING_NOTICE}
+
+
+def _text(label: str, value: Any) -> None:
+    st.caption(label)
+    st.text(str(value) if value not in (None, "") else "—")
+
+
+def _table(rows: list[dict[str, str]] | dict[str, str], empty: str) -> None:
+    if not rows:
+        st.caption(empty)
+        return
+    frame = (
+        pd.DataFrame({"": list(rows), " ": list(rows.values())})
+        if isinstance(rows, dict)
+        else pd.DataFrame(rows)
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def artifact(detail: ReviewItemDetail) -> None:
+    """The draft rendered like the real thing: an email, a proposal, a notice, a hypothesis."""
+    item, ctx = detail.item, detail.context
+    payload = item.payload
+    st.subheader(f"#{item.id} · {item.kind.value.replace('_', ' ')}")
+    st.caption(
+        f"{item.status.value} · confidence {item.confidence:.0%} · risk {item.risk.value} · "
+        f"priority {item.priority} · due {item.due_at:%Y-%m-%d %H:%M} UTC"
+        + (" · OVERDUE" if item.overdue else "")
+    )
+    if detail.claimed_by:
+        st.caption(f"Claimed by {plain(detail.claimed_by)}")
+    if detail.needs_second_approver:
+        who = "waiting for a second approver" if item.first_approver_id else "needs two approvers"
+        st.warning(f"Four-eyes: the amount is above the limit — {who}.")
+    if item.kind in MAIL_KINDS:
+        _text("From", ctx.email_from)
+        _text("To", ctx.email_to)
+        _text("Subject", payload.get("subject"))
+        st.code(str(payload.get("body", "")), language=None, wrap_lines=True)
+    else:
+        shown = {k: v for k, v in payload.items() if k not in {"terms", "body", "notes"}}
+        for key, value in shown.items():
+            _text(key.replace("_", " ").capitalize(), value)
+        for key in ("terms", "body", "notes"):
+            if key in payload:
+                _text(key.capitalize(), "")
+                st.code(str(payload[key]), language=None, wrap_lines=True)
+    if item.edit_diff:
+        with st.expander(f"Reviewer's edit (distance {item.edit_distance})"):
+            st.code(item.edit_diff, language="diff")
+    if item.execution_error:
+        _text("Execution error", item.execution_error)
+    st.markdown("**Context**")
+    _table(ctx.facts, "No context for this item.")
+    if ctx.history:
+        label = "Previous notices" if item.kind is ReviewKind.DUNNING_NOTICE else "History"
+        st.markdown(f"**{label}**")
+        _table(ctx.history, "")
+
+
+def history(detail: ReviewItemDetail) -> None:
+    """The item's audit trail, oldest first."""
+    with st.expander(f"Item history ({len(detail.audit)})"):
+        _table(
+            [
+                {
+                    "when": f"{a.created_at:%Y-%m-%d %H:%M:%S}",
+                    "who": a.actor_label,
+                    "what": a.action.removeprefix("review."),
+                    "status": str((a.after or {}).get("status", "")),
+                    "note": a.reason or "",
+                }
+                for a in detail.audit
+            ],
+            "No history.",
+        )
+
+
+def reason_label(code: review.ReasonCode) -> str:
+    return review.REASON_LABELS[code]

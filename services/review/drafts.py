@@ -1,0 +1,97 @@
+"""Putting a draft into the queue (system work: agents and seeding) and the SLA sweep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from domain.base import utcnow
+from domain.enums import ReviewKind, ReviewStatus, Risk
+from domain.models import ReviewItem
+from domain.text_diff import payload_text
+from services.review import items
+from services.review import policy as policies
+from services.review.schemas import ReviewItemRead
+from services.uow import UnitOfWork
+
+SEARCH_TEXT_MAX = 4000
+SWEEP_BATCH = 500
+
+
+class ReviewDraftCreate(BaseModel):
+    kind: ReviewKind
+    subject_type: str = Field(max_length=32)
+    subject_id: int
+    subject_label: str = Field(max_length=300)
+    payload: dict[str, Any]
+    confidence: float = Field(ge=0, le=1)
+    risk: Risk = Risk.LOW
+    priority: int = Field(default=2, ge=0, le=9)
+    amount: float | None = None
+    run_id: int | None = None
+    drafted_by: str = Field(default="agent", max_length=64)
+    triggered_by_id: int | None = None
+
+
+def search_text(subject_label: str, payload: dict[str, Any]) -> str:
+    """The lower-cased text the queue's search looks in."""
+    return f"{subject_label}\n{payload_text(payload)}".lower()[:SEARCH_TEXT_MAX]
+
+
+def submit_draft(*, tenant_id: int, draft_in: ReviewDraftCreate) -> ReviewItemRead:
+    """Queue one draft for review with its SLA due and expiry times (system work)."""
+    now = utcnow()
+    with UnitOfWork(None) as uow:
+        policy = policies.load(uow.session, tenant_id)
+        item = ReviewItem(
+            tenant_id=tenant_id,
+            status=ReviewStatus.PENDING,
+            original_payload=draft_in.payload,
+            search_text=search_text(draft_in.subject_label, draft_in.payload),
+            due_at=policy.due_at(draft_in.kind, now),
+            expires_at=policy.expires_at(draft_in.kind, now),
+            created_at=now,
+            **draft_in.model_dump(),
+        )
+        uow.session.add(item)
+        uow.session.flush()
+        items.record(uow, item, "review.submitted", {}, extra={"kind": item.kind.value})
+        uow.commit()
+        return items.to_read(item, now)
+
+
+def expire_overdue(*, now: datetime | None = None) -> int:
+    """Expire pending items past their expiry and free lapsed claims; returns items changed."""
+    now = now or utcnow()
+    changed = 0
+    with UnitOfWork(None) as uow:
+        expired = uow.session.scalars(
+            select(ReviewItem)
+            .where(ReviewItem.status == ReviewStatus.PENDING, ReviewItem.expires_at <= now)
+            .order_by(ReviewItem.id)
+            .limit(SWEEP_BATCH)
+        ).all()
+        for item in expired:
+            before = items.snapshot(item)
+            items.move(item, ReviewStatus.EXPIRED)
+            item.claimed_by_id = None
+            item.claim_expires_at = None
+            item.updated_at = now
+            items.record(uow, item, "review.expired", before, reason="past its expiry time")
+        lapsed = uow.session.scalars(
+            select(ReviewItem)
+            .where(ReviewItem.status == ReviewStatus.PENDING, ReviewItem.claim_expires_at <= now)
+            .order_by(ReviewItem.id)
+            .limit(SWEEP_BATCH)
+        ).all()
+        for item in lapsed:
+            before = items.snapshot(item)
+            item.claimed_by_id = None
+            item.claim_expires_at = None
+            items.record(uow, item, "review.released", before, reason="claim lease expired")
+        changed = len(expired) + len(lapsed)
+        uow.commit()
+    return changed

@@ -1,0 +1,213 @@
+"""Reading the review queue: filtered, searched, sorted, keyset-paginated; counts; one item."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
+
+from domain.base import utcnow
+from domain.enums import ReviewStatus
+from domain.models import AuditEntry, ReviewItem, User
+from domain.review_policy import PolicyRefusal, check_may_decide
+from services.actor import Actor
+from services.audit import AuditEntryRead
+from services.errors import InvalidInput
+from services.pagination import COUNT_CAP, decode_cursor, encode_cursor
+from services.permissions import Action, can, require
+from services.review import context, items
+from services.review import policy as policies
+from services.review.schemas import (
+    QueueCounts,
+    ReviewItemDetail,
+    ReviewItemPage,
+    ReviewItemRow,
+    ReviewQueueFilter,
+)
+from services.uow import UnitOfWork
+
+DUE_SOON = timedelta(hours=1)
+MAX_PAGE = 200
+R = ReviewItem
+SORTS: dict[str, list[Any]] = {
+    "due": [R.due_at, R.id],
+    "priority": [R.priority, R.due_at, R.id],
+    "age": [R.created_at, R.id],
+    "confidence": [R.confidence, R.id],
+}
+ROW_COLUMNS = [
+    getattr(R, name)
+    for name in ReviewItemRow.model_fields
+    if name not in {"overdue", "claimed_by_name"}
+]
+
+
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    return or_(R.claimed_by_id.is_(None), R.claim_expires_at <= now)
+
+
+def _where(f: ReviewQueueFilter, actor: Actor, now: datetime) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if f.kinds:
+        clauses.append(R.kind.in_(f.kinds) if len(f.kinds) > 1 else R.kind == f.kinds[0])
+    if f.statuses:
+        clauses.append(
+            R.status.in_(f.statuses) if len(f.statuses) > 1 else R.status == f.statuses[0]
+        )
+    if f.assignee == "me":
+        clauses += [R.claimed_by_id == actor.user_id, R.claim_expires_at > now]
+    elif f.assignee == "unassigned":
+        clauses.append(_unclaimed(now))
+    if f.subject.strip():
+        clauses.append(
+            func.lower(R.subject_label).contains(f.subject.strip().lower(), autoescape=True)
+        )
+    if f.search.strip():
+        clauses.append(R.search_text.contains(f.search.strip().lower(), autoescape=True))
+    if f.min_confidence is not None:
+        clauses.append(R.confidence >= f.min_confidence)
+    if f.max_confidence is not None:
+        clauses.append(R.confidence <= f.max_confidence)
+    if f.risks:
+        clauses.append(R.risk.in_(f.risks))
+    if f.older_than_hours is not None:
+        clauses.append(R.created_at <= now - timedelta(hours=f.older_than_hours))
+    if f.newer_than_hours is not None:
+        clauses.append(R.created_at >= now - timedelta(hours=f.newer_than_hours))
+    if f.due == "overdue":
+        clauses.append(R.due_at < now)
+    elif f.due == "due_soon":
+        clauses += [R.due_at >= now, R.due_at < now + DUE_SOON]
+    elif f.due == "not_due":
+        clauses.append(R.due_at >= now)
+    return clauses
+
+
+def _after(keys: list[Any], cursor: str) -> ColumnElement[bool]:
+    raw = decode_cursor(cursor, arity=len(keys))
+    values = []
+    try:
+        for key, value in zip(keys, raw, strict=True):
+            if key is R.due_at or key is R.created_at:
+                value = datetime.fromisoformat(value)
+            values.append(literal(value, type_=key.type))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("The page link is damaged; go back to the first page.") from exc
+    return tuple_(*keys) > tuple_(*values)
+
+
+def _count(session: Any, where: list[ColumnElement[bool]]) -> tuple[int, bool]:
+    inner = select(R.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    n = int(session.scalar(select(func.count()).select_from(inner)) or 0)
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def list_queue(
+    *,
+    actor: Actor,
+    filters: ReviewQueueFilter | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    with_total: bool = True,
+) -> ReviewItemPage:
+    """One page of the queue, filtered and sorted, with a capped total."""
+    require(actor, Action.VIEW_REVIEW_QUEUE)
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"A page holds 1 to {MAX_PAGE} items.")
+    f = filters or ReviewQueueFilter()
+    now = utcnow()
+    keys = SORTS[f.sort]
+    where = _where(f, actor, now)
+    stmt: Select[Any] = select(*ROW_COLUMNS).where(*where)
+    if cursor:
+        stmt = stmt.where(_after(keys, cursor))
+    stmt = stmt.order_by(*keys).limit(limit + 1)
+    with UnitOfWork(actor, readonly=True) as uow:
+        rows = uow.session.execute(stmt).all()
+        total, capped = _count(uow.session, where) if with_total else (None, False)
+        page = [ReviewItemRow.model_validate(r._mapping) for r in rows[:limit]]
+        holders = {r.claimed_by_id for r in page if r.claimed_by_id}
+        names: dict[int, str] = {}
+        if holders:
+            found = uow.session.execute(
+                select(User.id, User.display_name).where(User.id.in_(holders))
+            ).all()
+            names = {user_id: name for user_id, name in found}
+    for row in page:
+        row.overdue = row.status is ReviewStatus.PENDING and row.due_at < now
+        live = row.claim_expires_at is not None and row.claim_expires_at > now
+        row.claimed_by_name = names.get(row.claimed_by_id or 0) if live else None
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor([_key_value(last, k) for k in keys])
+    return ReviewItemPage(items=page, next_cursor=next_cursor, total=total, total_capped=capped)
+
+
+def _key_value(row: ReviewItemRow, key: Any) -> Any:
+    value = getattr(row, key.key)
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def queue_counts(*, actor: Actor) -> QueueCounts:
+    """Pending, due within the hour, overdue, and held by the actor (each capped)."""
+    require(actor, Action.VIEW_REVIEW_QUEUE)
+    now = utcnow()
+    pending = [R.status == ReviewStatus.PENDING]
+    with UnitOfWork(actor, readonly=True) as uow:
+        s = uow.session
+        total, c1 = _count(s, pending)
+        soon, c2 = _count(s, [*pending, R.due_at >= now, R.due_at < now + DUE_SOON])
+        overdue, c3 = _count(s, [*pending, R.due_at < now])
+        mine, _ = _count(
+            s, [*pending, and_(R.claimed_by_id == actor.user_id, R.claim_expires_at > now)]
+        )
+    return QueueCounts(
+        pending=total, due_soon=soon, overdue=overdue, mine=mine, capped=c1 or c2 or c3
+    )
+
+
+def get_item(*, actor: Actor, item_id: int) -> ReviewItemDetail:
+    """One item with its context (lead, deal, invoice, investigation) and its history."""
+    require(actor, Action.VIEW_REVIEW_QUEUE)
+    now = utcnow()
+    with UnitOfWork(actor, readonly=True) as uow:
+        item = items.load(uow.session, item_id)
+        policy = policies.load(uow.session, actor.tenant_id)
+        may_decide = can(actor, Action.DECIDE_REVIEW) and item.status is ReviewStatus.PENDING
+        if may_decide:
+            try:
+                check_may_decide(
+                    policy,
+                    kind=item.kind,
+                    role=actor.role,
+                    user_id=actor.user_id,
+                    triggered_by_id=item.triggered_by_id,
+                    approving=False,
+                )
+            except PolicyRefusal:
+                may_decide = False
+        detail = ReviewItemDetail(
+            item=items.to_read(item, now),
+            context=context.build(uow.session, item),
+            audit=_history(uow.session, item_id) if can(actor, Action.VIEW_AUDIT) else [],
+            claimed_by=(
+                items.user_label(uow.session, item.claimed_by_id)
+                if item.claimed_by_id and item.claim_expires_at and item.claim_expires_at > now
+                else None
+            ),
+            may_decide=may_decide,
+            needs_second_approver=policy.needs_second_approver(item.kind, item.amount),
+        )
+    return detail
+
+
+def _history(session: Any, item_id: int) -> list[AuditEntryRead]:
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == items.ENTITY, AuditEntry.entity_id == item_id)
+        .order_by(AuditEntry.id)
+        .limit(200)
+    ).all()
+    return [AuditEntryRead.model_validate(r) for r in rows]

@@ -1,0 +1,170 @@
+"""The review queue page over real services: a reviewer, a finance user and a viewer."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from domain.enums import EmailStatus, ReviewKind, ReviewStatus, Role
+from services import review
+from services.tenants import TenantWithUsers
+from tests.integration import review_support as rs
+from tests.ui.test_shell import _sign_in, _text
+
+Pair = tuple[TenantWithUsers, TenantWithUsers]
+PAGE = "pages/review_queue.py"
+pytestmark = pytest.mark.usefixtures("demo_auth", "loopback")
+
+
+def _open_queue(app: AppTest, user_id: int) -> AppTest:
+    _sign_in(app, user_id)
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "Review queue"
+    return app
+
+
+def _open_item(app: AppTest, item_id: int) -> None:
+    box = next(s for s in app.selectbox if s.label == "Open item")
+    box.set_value(item_id).run()
+    assert not app.exception, app.exception
+
+
+def _button(app: AppTest, label: str) -> object:
+    return next(b for b in app.button if b.label == label)
+
+
+def test_reviewer_opens_an_email_draft_and_approves_it(app: AppTest, two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    t = north.tenant.id
+    item = rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
+    rs.draft(t, ReviewKind.DUNNING_NOTICE, rs.invoice(t))
+    _open_queue(app, north.users[Role.REVIEWER].id)
+
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Pending"] == "2" and tiles["Overdue"] == "0"
+    assert len(app.dataframe[0].value) == 2
+    _open_item(app, item.id)
+    texts = [t.value for t in app.text]
+    assert "Jane Doe <jane@example.test>" in texts and "Quick question" in texts
+    assert any("Shall we talk?" in c.value for c in app.code)
+
+    _button(app, "Approve").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert "approved and carried out" in _text(app.success[0].value)
+    assert rs.count_emails(status=EmailStatus.SANDBOXED) == 1
+    assert len(app.dataframe[0].value) == 1  # the approved item left the pending list
+
+
+def test_reviewer_edits_a_draft_then_approves_the_edit(app: AppTest, two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
+    _open_queue(app, north.users[Role.REVIEWER].id)
+    _open_item(app, item.id)
+    body = next(a for a in app.text_area if a.label == "Body")
+    body.set_value("Hello Jane,\nTen minutes on Friday?")
+    _button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    done = review.get_item(actor=north.actor(Role.ADMIN), item_id=item.id).item
+    assert done.status is ReviewStatus.EXECUTED
+    assert done.edited_payload and "Friday" in done.edited_payload["body"]
+    assert done.edit_distance and done.edit_distance > 0
+
+
+def test_a_conflict_is_shown_as_a_message_and_the_view_refreshes(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    north, _ = two_tenants
+    item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
+    _open_queue(app, north.users[Role.REVIEWER].id)
+    _open_item(app, item.id)
+    review.reject(
+        actor=north.actor(Role.SDR),
+        item_id=item.id,
+        seen_version=item.row_version,
+        reason_code=review.ReasonCode.DUPLICATE,
+    )
+    _button(app, "Approve").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    message = _text(app.error[0].value)
+    assert "Changed by someone else" in message and "Sdr North rejected review item" in message
+    assert len(app.dataframe[0].value) == 0 and rs.count_emails() == 0
+
+
+def test_reviewer_rejects_with_a_reason(app: AppTest, two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
+    _open_queue(app, north.users[Role.REVIEWER].id)
+    _open_item(app, item.id)
+    next(s for s in app.selectbox if s.label == "Reason").set_value(review.ReasonCode.TONE)
+    next(t for t in app.text_input if t.label == "Comment").set_value("Too pushy")
+    _button(app, "Reject").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    done = review.get_item(actor=north.actor(Role.ADMIN), item_id=item.id).item
+    assert done.status is ReviewStatus.REJECTED and done.comment == "Too pushy"
+
+
+def test_finance_user_sees_a_dunning_notice_with_invoice_context_and_a_policy_refusal(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    north, _ = two_tenants
+    t = north.tenant.id
+    from domain.base import utcnow
+
+    invoice_id = rs.invoice(t, last_dunned_at=utcnow())
+    notice = rs.draft(t, ReviewKind.DUNNING_NOTICE, invoice_id)
+    rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
+    _open_queue(app, north.users[Role.FINANCE].id)
+    assert list(app.dataframe[0].value["kind"]) == ["dunning_notice"]  # finance's kinds
+    _open_item(app, notice.id)
+    facts = app.dataframe[1].value
+    assert "Days overdue" in list(facts.iloc[:, 0]) and "INV-1" in list(facts.iloc[:, 1])
+    _button(app, "Approve").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert "dunning cadence" in _text(app.error[0].value)
+    assert review.get_item(actor=north.actor(Role.ADMIN), item_id=notice.id).item.status is (
+        ReviewStatus.PENDING
+    )
+
+
+def test_next_item_claims_and_opens_the_most_urgent_item(app: AppTest, two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    t = north.tenant.id
+    rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
+    urgent = rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t, email="b@x.test"), priority=0)
+    _open_queue(app, north.users[Role.REVIEWER].id)
+    _button(app, "Next item").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert any(f"#{urgent.id}" in s.value for s in app.subheader)
+    held = review.get_item(actor=north.actor(Role.ADMIN), item_id=urgent.id)
+    assert held.item.claimed_by_id == north.users[Role.REVIEWER].id
+
+
+def test_viewer_sees_the_queue_and_the_draft_but_no_actions(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    north, _ = two_tenants
+    item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
+    _open_queue(app, north.users[Role.VIEWER].id)
+    _open_item(app, item.id)
+    assert any("Shall we talk?" in c.value for c in app.code)
+    labels = {b.label for b in app.button}
+    assert not labels & {"Approve", "Reject", "Claim", "Release", "Next item", "Retry execution"}
+    assert len(app.text_area) == 0
+
+
+def test_draft_text_is_shown_literally_never_as_markdown_or_html(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    north, _ = two_tenants
+    hostile = "<script>alert(1)</script> **bold** [click](http://evil.test)"
+    item = rs.draft(
+        north.tenant.id,
+        ReviewKind.OUTREACH_EMAIL,
+        rs.lead(north.tenant.id),
+        payload={"subject": hostile, "body": hostile},
+    )
+    _open_queue(app, north.users[Role.REVIEWER].id)
+    _open_item(app, item.id)
+    assert hostile in [t.value for t in app.text]
+    assert all(hostile not in m.value for m in app.markdown)
