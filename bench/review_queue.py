@@ -1,0 +1,121 @@
+"""Review queue latency over 1,000,000 review items, and the page's first render.
+
+    python -m bench.review_queue [--quick]
+
+Bulk-seeds the review items (``revo seed bulk``) into a fresh SQLite file and a fresh PostgreSQL
+database, then times the service call the queue page makes for its first page (pending, by due
+time, with the capped total), for a filtered page (one kind and a confidence band) and for a
+text search, as a reviewer of the seeded tenant. Last, the median AppTest run of the queue page on
+SQLite, signed in as that reviewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.seed_bulk import figure, log, postgres_database, sqlite_database
+from domain.enums import ReviewKind, Role
+from services import db, migrate, review
+from services.actor import Actor
+from services.config import get_settings
+from services.seed.bulk import seed_bulk
+from services.tenants import find_tenant
+
+TENANT = "bench"
+
+
+def _percentiles(call: Callable[[], object], runs: int) -> tuple[float, float]:
+    call()  # warm caches and the statement cache
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+
+
+def _reviewer() -> Actor:
+    from sqlalchemy import select
+
+    from domain.models import User
+    from services.uow import UnitOfWork
+
+    tenant = find_tenant(slug=TENANT)
+    assert tenant is not None
+    with UnitOfWork(None, readonly=True) as uow:
+        user = uow.session.scalar(
+            select(User).where(User.tenant_id == tenant.id, User.role == Role.REVIEWER)
+        )
+        assert user is not None
+        return Actor(user_id=user.id, tenant_id=tenant.id, role=user.role, label="bench")
+
+
+def measure(engine: str, url: str, items: int, runs: int) -> Actor:
+    log(f"{engine}: migrating and seeding {items:,} review items")
+    migrate.upgrade(url)
+    db.configure(url)
+    seed_bulk(review_items=items, runs=0, llm_calls=0, events=0, tenant_slug=TENANT)
+    actor = _reviewer()
+    filtered = review.ReviewQueueFilter(
+        kinds=[ReviewKind.OUTREACH_EMAIL], min_confidence=0.6, max_confidence=0.9
+    )
+    searched = review.ReviewQueueFilter(search="call")
+    first = _percentiles(lambda: review.list_queue(actor=actor), runs)
+    narrow = _percentiles(lambda: review.list_queue(actor=actor, filters=filtered), runs)
+    search = _percentiles(lambda: review.list_queue(actor=actor, filters=searched), runs)
+    pages = (("first_page", first), ("filtered_page", narrow), ("search_page", search))
+    for name, (p50, p95) in pages:
+        figure(f"review_queue.{name}.{engine}.p50_ms", p50, "ms", decimals=1)
+        figure(f"review_queue.{name}.{engine}.p95_ms", p95, "ms", decimals=1)
+    return actor
+
+
+def render_ms(actor: Actor) -> float:
+    """Median AppTest run of the review queue page for a signed-in reviewer."""
+    from streamlit import config as st_config
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["REVO_AUTH_MODE"] = "demo"
+    os.environ["REVO_EMBEDDED_WORKER"] = "false"
+    get_settings.cache_clear()
+    st_config.set_option("server.address", "127.0.0.1")
+    app = AppTest.from_file(
+        str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60
+    )
+    app.run()
+    app.selectbox[0].set_value(actor.user_id)
+    app.button[0].click().run()
+    app.switch_page("pages/review_queue.py").run()
+    assert not app.exception, app.exception
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        app.run()
+        times.append((time.perf_counter() - started) * 1000)
+    assert not app.exception, app.exception
+    return statistics.median(times)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.review_queue")
+    parser.add_argument("--quick", action="store_true", help="100,000 items instead of 1,000,000")
+    args = parser.parse_args(argv)
+    items, runs = (100_000, 40) if args.quick else (1_000_000, 100)
+    with sqlite_database() as url:
+        actor = measure("sqlite", url, items, runs)
+        figure("review_queue.apptest_render_ms", render_ms(actor), "ms")
+    with postgres_database() as pg_url:
+        if pg_url is not None:
+            measure("postgres", pg_url, items, runs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
