@@ -13,6 +13,7 @@ from domain.enums import (
     DealStage,
     EmailStatus,
     LeadStatus,
+    LinkStatus,
     NegotiationParty,
     ReviewKind,
     ReviewStatus,
@@ -21,7 +22,10 @@ from domain.models import (
     Contract,
     Deal,
     EmailMessage,
+    Event,
+    EventLink,
     Investigation,
+    InvestigationNote,
     Invoice,
     Lead,
     NegotiationRound,
@@ -216,7 +220,9 @@ def _contract(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
 
 def _rca(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
     investigation: Investigation = _get(uow, Investigation, item)
-    hypothesis = _text(item.payload, "root_cause", "hypothesis", "body", "text")
+    # The investigator agent drafts title + explanation; hand-made drafts may say root_cause.
+    drafted = "\n".join(_text(item.payload, key) for key in ("title", "explanation")).strip()
+    hypothesis = _text(item.payload, "root_cause", "hypothesis") or drafted
     if not hypothesis:
         raise ExecutionFailed("The hypothesis is empty.")
     investigation.root_cause = hypothesis
@@ -224,7 +230,52 @@ def _rca(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
     if notes:
         investigation.remediation = notes
     investigation.updated_at = now
-    return f"root cause written to investigation #{investigation.id}"
+    cited = _link_cited_events(uow, item, investigation, now)
+    uow.session.add(
+        InvestigationNote(
+            tenant_id=item.tenant_id,
+            investigation_id=investigation.id,
+            author_id=item.decided_by_id,
+            author_label=uow.actor.display if uow.actor else "system",
+            body=f"Accepted root-cause hypothesis (review item #{item.id}): {hypothesis}"
+            + (f"\nCited events: {', '.join(f'#{e}' for e in cited)}" if cited else ""),
+        )
+    )
+    return f"root cause written to investigation #{investigation.id}, citing {len(cited)} events"
+
+
+def _link_cited_events(
+    uow: UnitOfWork, item: ReviewItem, investigation: Investigation, now: datetime
+) -> list[int]:
+    """Attach the events the hypothesis cites to the investigation, as accepted links."""
+    raw = item.payload.get("event_ids") or item.payload.get("cited_event_ids") or []
+    wanted = {int(e) for e in raw if isinstance(e, int | str) and str(e).isdigit()}
+    if not wanted:
+        return []
+    found = set(uow.session.scalars(select(Event.id).where(Event.id.in_(wanted))))
+    links = {
+        link.event_id: link
+        for link in uow.session.scalars(
+            select(EventLink).where(
+                EventLink.investigation_id == investigation.id, EventLink.event_id.in_(found)
+            )
+        )
+    }
+    for event_id in sorted(found):
+        link = links.get(event_id)
+        if link is None:
+            link = EventLink(
+                tenant_id=item.tenant_id,
+                investigation_id=investigation.id,
+                event_id=event_id,
+                rule="rca_hypothesis",
+                reasons=[f"cited by the hypothesis in review item #{item.id}"],
+            )
+            uow.session.add(link)
+        link.status = LinkStatus.ACCEPTED
+        link.decided_by_id = item.decided_by_id
+        link.decided_at = now
+    return sorted(found)
 
 
 def check_preconditions(

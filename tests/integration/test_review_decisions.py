@@ -15,13 +15,24 @@ from domain.base import utcnow
 from domain.enums import (
     DealStage,
     EmailStatus,
+    EventSource,
     LeadStatus,
+    LinkStatus,
     ReasonCode,
     ReviewKind,
     ReviewStatus,
     Role,
 )
-from domain.models import AuditEntry, Deal, Investigation, Invoice, Lead, NegotiationRound
+from domain.models import (
+    AuditEntry,
+    Deal,
+    EventLink,
+    Investigation,
+    InvestigationNote,
+    Invoice,
+    Lead,
+    NegotiationRound,
+)
 from services import review
 from services.errors import (
     Conflict,
@@ -37,6 +48,7 @@ from services.review import policy as policies
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration import review_support as rs
+from tests.integration.event_factory import add_events, event
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 K = ReviewKind
@@ -382,6 +394,45 @@ def test_an_approved_rca_hypothesis_is_written_into_the_investigation(two_tenant
     review.approve(actor=north.actor(Role.REVIEWER), item_id=item.id, seen_version=1)
     inv = rs.get(Investigation, inv_id)
     assert inv.root_cause == "Deploy 42 broke the cache" and inv.remediation == "Roll back"
+
+
+def test_an_agent_hypothesis_is_written_with_the_events_it_cites(two_tenants: Pair) -> None:
+    north, south = two_tenants
+    inv_id = rs.investigation(north.tenant.id)
+    at = utcnow() - timedelta(hours=1)
+    deploy, spike = add_events(
+        north.tenant.id,
+        [
+            event(EventSource.CI, "deploy", at, "checkout", "Deploy 42 of checkout"),
+            event(EventSource.LOGS, "error_spike", at, "checkout", "5xx spike"),
+        ],
+    )
+    (foreign,) = add_events(
+        south.tenant.id, [event(EventSource.CI, "deploy", at, "checkout", "Their deploy")]
+    )
+    payload = {
+        "summary": "Checkout failed after a deploy.",
+        "rank": 1,
+        "title": "Deploy 42 dropped the cart index",
+        "explanation": "Errors start two minutes after the deploy.",
+        "event_ids": [deploy, spike, foreign],
+    }
+    item = rs.draft(north.tenant.id, K.RCA_HYPOTHESIS, inv_id, payload=payload)
+    review.approve(actor=north.actor(Role.REVIEWER), item_id=item.id, seen_version=1)
+
+    inv = rs.get(Investigation, inv_id)
+    assert inv.root_cause == (
+        "Deploy 42 dropped the cart index\nErrors start two minutes after the deploy."
+    )
+    with UnitOfWork(None, readonly=True) as uow:
+        links = uow.session.execute(
+            select(EventLink.event_id, EventLink.status).where(EventLink.investigation_id == inv_id)
+        ).all()
+        notes = uow.session.scalars(
+            select(InvestigationNote.body).where(InvestigationNote.investigation_id == inv_id)
+        ).all()
+    assert sorted(links) == sorted([(deploy, LinkStatus.ACCEPTED), (spike, LinkStatus.ACCEPTED)])
+    assert len(notes) == 1 and f"#{deploy}" in notes[0] and f"#{foreign}" not in notes[0]
 
 
 def test_another_tenants_item_cannot_be_seen_or_decided(two_tenants: Pair) -> None:
