@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     mail_from: str = "revo-console@localhost"
 
     review_claim_minutes: int = Field(default=15, ge=1)
+    review_sweep_s: float = Field(default=60.0, gt=0)
 
     metrics_price_per_1k_tokens: float = Field(default=0.0, ge=0)
     metrics_price_per_gpu_hour: float = Field(default=0.0, ge=0)

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -27,7 +28,7 @@ from domain.enums import AgentName, RunStatus
 from domain.models import AgentRun
 from services import audit, db
 from services.config import get_settings
-from services.errors import DatabaseUnavailable
+from services.errors import DatabaseUnavailable, ServiceError
 from services.llm.client import get_client
 from services.uow import UnitOfWork
 
@@ -220,8 +221,10 @@ def run_worker(
     lease = lease_s or settings.worker_lease_s
     poll = poll_s or settings.worker_poll_s
     halt = stop or threading.Event()
+    sweep = _Sweep(settings.review_sweep_s)
     done = 0
     while not halt.is_set():
+        sweep.maybe_run()
         if not once and get_client().breaker.is_open:
             halt.wait(poll)  # the model server is down: leave the runs queued meanwhile
             continue
@@ -243,6 +246,30 @@ def run_worker(
         if once and outcome == WAITING:
             break  # the model is unreachable: draining further would only spin
     return done
+
+
+class _Sweep:
+    """The review queue's SLA sweep (expire items, free lapsed claims), run by every worker
+    at most once per interval; concurrent sweeps skip each other's rows."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._next = 0.0
+
+    def maybe_run(self) -> None:
+        now = time.monotonic()
+        if now < self._next:
+            return
+        self._next = now + self.interval_s
+        from services.review.drafts import expire_overdue
+
+        try:
+            changed = expire_overdue()
+        except ServiceError as exc:  # busy database, a lost race: the next sweep gets it
+            log.warning("review sweep failed: %s", exc.message)
+            return
+        if changed:
+            log.info("review sweep expired or released %s items", changed)
 
 
 @dataclass(frozen=True)

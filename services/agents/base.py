@@ -1,10 +1,9 @@
-"""What every agent shares: its inputs, its drafts, refusals and the review-item SLAs."""
+"""What every agent shares: its inputs, its drafts and refusals (SLAs are the tenant policy's)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -16,14 +15,6 @@ from domain.enums import ReviewKind, Risk
 from domain.models import Tenant, User
 from services.errors import ServiceError
 
-SLA: dict[ReviewKind, timedelta] = {
-    ReviewKind.OUTREACH_EMAIL: timedelta(hours=24),
-    ReviewKind.DEAL_PROPOSAL: timedelta(hours=8),
-    ReviewKind.COUNTER_OFFER: timedelta(hours=4),
-    ReviewKind.CONTRACT: timedelta(hours=24),
-    ReviewKind.DUNNING_NOTICE: timedelta(hours=24),
-    ReviewKind.RCA_HYPOTHESIS: timedelta(hours=2),
-}
 DEFAULT_MAX_DISCOUNT_PCT = Decimal("20")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -19,13 +19,16 @@ from domain import transitions
 from domain.base import utcnow
 from domain.enums import ReviewStatus, RunStatus
 from domain.models import AgentRun, ReviewItem
+from domain.review_policy import ReviewPolicy
 from services import audit, prompts
-from services.agents.base import SLA, AgentRefused, Draft, Inputs
+from services.agents.base import AgentRefused, Draft, Inputs
 from services.agents.registry import AGENTS
 from services.config import get_settings
 from services.errors import LLMTimeout, LLMUnavailable, ServiceError
 from services.llm.client import get_client
 from services.llm.recording import CallContext
+from services.review import items as review_items
+from services.review import policy as policies
 from services.uow import UnitOfWork
 from services.worker import Claim, Heartbeat
 
@@ -49,7 +52,9 @@ def _owned(claim: Claim) -> Any:
     )
 
 
-def _item(claim: Claim, inputs: Inputs, draft: Draft, now: Any) -> ReviewItem:
+def _item(
+    claim: Claim, inputs: Inputs, draft: Draft, policy: ReviewPolicy, now: datetime
+) -> ReviewItem:
     return ReviewItem(
         tenant_id=claim.tenant_id,
         kind=draft.kind,
@@ -64,7 +69,9 @@ def _item(claim: Claim, inputs: Inputs, draft: Draft, now: Any) -> ReviewItem:
         confidence=draft.confidence,
         risk=draft.risk,
         priority=draft.priority,
-        due_at=now + SLA[draft.kind],
+        due_at=policy.due_at(draft.kind, now),
+        expires_at=policy.expires_at(draft.kind, now),
+        created_at=now,
         run_id=claim.run_id,
         drafted_by=f"agent:{claim.agent.value}",
         triggered_by_id=claim.triggered_by_id,
@@ -93,9 +100,12 @@ def _succeed(claim: Claim, inputs: Inputs, output: Any, started: float) -> int:
         )
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise _LeaseLost
-        items = [_item(claim, inputs, d, now) for d in drafts]
+        policy = policies.load(uow.session, claim.tenant_id)
+        items = [_item(claim, inputs, d, policy, now) for d in drafts]
         uow.session.add_all(items)
         uow.session.flush()
+        for item in items:
+            review_items.record(uow, item, "review.submitted", {}, extra={"kind": item.kind.value})
         audit.record(
             uow,
             action="run.succeeded",

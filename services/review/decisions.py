@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.base import utcnow
@@ -20,10 +21,15 @@ from services.uow import UnitOfWork
 MAX_COMMENT = 2000
 
 
-def _pending(item: ReviewItem) -> None:
+def _pending(item: ReviewItem, now: datetime) -> None:
     if item.status is not ReviewStatus.PENDING:
         raise InvalidTransition(
             f"Review item #{item.id} is {item.status.value}; only pending items can be decided."
+        )
+    if item.expires_at is not None and item.expires_at <= now:
+        raise InvalidTransition(
+            f"Review item #{item.id} expired at {item.expires_at:%Y-%m-%d %H:%M} UTC without a "
+            "decision; it can no longer be decided. Run the agent again for a new draft."
         )
 
 
@@ -68,7 +74,7 @@ def _approve(
     with items.described_conflicts(actor, item_id), UnitOfWork(actor) as uow:
         item = items.load(uow.session, item_id, lock=True)
         items.check_version(uow.session, item, seen_version)
-        _pending(item)
+        _pending(item, now)
         items.check_not_held_by_other(uow.session, item, actor, now)
         policy = policies.load(uow.session, actor.tenant_id)
         check_may_decide(
@@ -160,7 +166,7 @@ def reject(
     with items.described_conflicts(actor, item_id), UnitOfWork(actor) as uow:
         item = items.load(uow.session, item_id, lock=True)
         items.check_version(uow.session, item, seen_version)
-        _pending(item)
+        _pending(item, now)
         items.check_not_held_by_other(uow.session, item, actor, now)
         policy = policies.load(uow.session, actor.tenant_id)
         check_may_decide(
@@ -196,11 +202,13 @@ def retry_execution(*, actor: Actor, item_id: int, seen_version: int) -> Decisio
             raise InvalidTransition(
                 f"Review item #{item.id} is {item.status.value}; only failed items can be retried."
             )
+        policy = policies.load(uow.session, actor.tenant_id)
+        execution.check_preconditions(uow, item, policy, now)
         before = items.snapshot(item)
         items.move(item, ReviewStatus.APPROVED)
         item.updated_at = now
         items.record(uow, item, "review.retried", before)
-        execution.execute(uow, item, policies.load(uow.session, actor.tenant_id), now)
+        execution.execute(uow, item, policy, now)
         uow.commit()
         return DecisionResult(item=items.to_read(item, now), message=_outcome(item))
 

@@ -13,7 +13,6 @@ from domain.enums import (
     DealStage,
     EmailStatus,
     LeadStatus,
-    LinkStatus,
     NegotiationParty,
     ReviewKind,
     ReviewStatus,
@@ -22,10 +21,7 @@ from domain.models import (
     Contract,
     Deal,
     EmailMessage,
-    Event,
-    EventLink,
     Investigation,
-    InvestigationNote,
     Invoice,
     Lead,
     NegotiationRound,
@@ -38,15 +34,12 @@ from domain.review_policy import (
     check_may_contact,
 )
 from services.config import get_settings
-from services.review import items
+from services.review import items, rca
 from services.review.mailer import DeliveryFailed, deliver
+from services.review.subjects import ExecutionFailed, first_text, get_subject
 from services.uow import UnitOfWork
 
 K = ReviewKind
-
-
-class ExecutionFailed(Exception):
-    """The item's action could not be carried out; stored on the item as its error."""
 
 
 def claim(uow: UnitOfWork, item: ReviewItem) -> bool:
@@ -95,27 +88,12 @@ def _run(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime)
         return _deal(uow, item, now)
     if item.kind is K.CONTRACT:
         return _contract(uow, item, now)
-    return _rca(uow, item, now)
-
-
-def _get(uow: UnitOfWork, model: type[Any], item: ReviewItem) -> Any:
-    row = uow.session.get(model, item.subject_id)
-    if row is None:
-        raise ExecutionFailed(f"The {item.subject_type} #{item.subject_id} no longer exists.")
-    return row
-
-
-def _text(payload: dict[str, Any], *keys: str) -> str:
-    for key in keys:
-        value = payload.get(key)
-        if isinstance(value, str) and value.strip():
-            return value
-    return ""
+    return rca.write_hypothesis(uow, item, now)
 
 
 def _send(uow: UnitOfWork, item: ReviewItem, to: str, **links: int | None) -> EmailMessage:
-    subject = _text(item.payload, "subject") or item.subject_label
-    body = _text(item.payload, "body", "text")
+    subject = first_text(item.payload, "subject") or item.subject_label
+    body = first_text(item.payload, "body", "text")
     if not to:
         raise ExecutionFailed("The draft has no recipient address.")
     message = EmailMessage(
@@ -129,6 +107,10 @@ def _send(uow: UnitOfWork, item: ReviewItem, to: str, **links: int | None) -> Em
         **links,
     )
     uow.session.add(message)
+    # What the decision wrote so far reaches the database before the SMTP hand-off (version
+    # checks, unique keys); the subject row is locked (check_preconditions), so what follows
+    # the hand-off cannot conflict: only the commit itself still stands between the two.
+    uow.session.flush()
     try:
         deliver(message)
     finally:
@@ -137,7 +119,7 @@ def _send(uow: UnitOfWork, item: ReviewItem, to: str, **links: int | None) -> Em
 
 
 def _outreach(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
-    lead: Lead = _get(uow, Lead, item)
+    lead: Lead = get_subject(uow, Lead, item)
     try:
         check_may_contact(do_not_contact=lead.do_not_contact, who=f"{lead.name} <{lead.email}>")
     except PolicyRefusal as exc:
@@ -150,7 +132,7 @@ def _outreach(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
 
 
 def _dunning(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime) -> str:
-    invoice: Invoice = _get(uow, Invoice, item)
+    invoice: Invoice = get_subject(uow, Invoice, item)
     try:
         check_dunning_cadence(
             last_dunned_at=invoice.last_dunned_at,
@@ -180,7 +162,7 @@ def _money(value: object, fallback: Decimal) -> Decimal:
 
 
 def _deal(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
-    deal: Deal = _get(uow, Deal, item)
+    deal: Deal = get_subject(uow, Deal, item)
     if deal.stage in (DealStage.CLOSED_WON, DealStage.CLOSED_LOST):
         raise ExecutionFailed(f"Deal {deal.name} is already {deal.stage.value.replace('_', ' ')}.")
     amount = _money(item.payload.get("amount"), deal.amount)
@@ -197,7 +179,7 @@ def _deal(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
             party=NegotiationParty.US,
             amount=amount,
             discount_pct=discount,
-            terms=_text(item.payload, "terms", "body") or None,
+            terms=first_text(item.payload, "terms", "body") or None,
             review_item_id=item.id,
         )
     )
@@ -211,83 +193,46 @@ def _deal(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
 
 
 def _contract(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
-    contract: Contract = _get(uow, Contract, item)
+    contract: Contract = get_subject(uow, Contract, item)
     if contract.status is not ContractStatus.DRAFT:
         raise ExecutionFailed(f"Contract {contract.number} is {contract.status.value}, not draft.")
     contract.status = ContractStatus.SENT
     return f"contract {contract.number} sent"
 
 
-def _rca(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
-    investigation: Investigation = _get(uow, Investigation, item)
-    # The investigator agent drafts title + explanation; hand-made drafts may say root_cause.
-    drafted = "\n".join(_text(item.payload, key) for key in ("title", "explanation")).strip()
-    hypothesis = _text(item.payload, "root_cause", "hypothesis") or drafted
-    if not hypothesis:
-        raise ExecutionFailed("The hypothesis is empty.")
-    investigation.root_cause = hypothesis
-    notes = _text(item.payload, "notes", "evidence", "remediation")
-    if notes:
-        investigation.remediation = notes
-    investigation.updated_at = now
-    cited = _link_cited_events(uow, item, investigation, now)
-    uow.session.add(
-        InvestigationNote(
-            tenant_id=item.tenant_id,
-            investigation_id=investigation.id,
-            author_id=item.decided_by_id,
-            author_label=uow.actor.display if uow.actor else "system",
-            body=f"Accepted root-cause hypothesis (review item #{item.id}): {hypothesis}"
-            + (f"\nCited events: {', '.join(f'#{e}' for e in cited)}" if cited else ""),
-        )
-    )
-    return f"root cause written to investigation #{investigation.id}, citing {len(cited)} events"
+SUBJECTS: dict[ReviewKind, type[Any]] = {
+    K.OUTREACH_EMAIL: Lead,
+    K.DUNNING_NOTICE: Invoice,
+    K.DEAL_PROPOSAL: Deal,
+    K.COUNTER_OFFER: Deal,
+    K.CONTRACT: Contract,
+    K.RCA_HYPOTHESIS: Investigation,
+}
 
 
-def _link_cited_events(
-    uow: UnitOfWork, item: ReviewItem, investigation: Investigation, now: datetime
-) -> list[int]:
-    """Attach the events the hypothesis cites to the investigation, as accepted links."""
-    raw = item.payload.get("event_ids") or item.payload.get("cited_event_ids") or []
-    wanted = {int(e) for e in raw if isinstance(e, int | str) and str(e).isdigit()}
-    if not wanted:
-        return []
-    found = set(uow.session.scalars(select(Event.id).where(Event.id.in_(wanted))))
-    links = {
-        link.event_id: link
-        for link in uow.session.scalars(
-            select(EventLink).where(
-                EventLink.investigation_id == investigation.id, EventLink.event_id.in_(found)
-            )
-        )
-    }
-    for event_id in sorted(found):
-        link = links.get(event_id)
-        if link is None:
-            link = EventLink(
-                tenant_id=item.tenant_id,
-                investigation_id=investigation.id,
-                event_id=event_id,
-                rule="rca_hypothesis",
-                reasons=[f"cited by the hypothesis in review item #{item.id}"],
-            )
-            uow.session.add(link)
-        link.status = LinkStatus.ACCEPTED
-        link.decided_by_id = item.decided_by_id
-        link.decided_at = now
-    return sorted(found)
+def _lock_subject(uow: UnitOfWork, item: ReviewItem) -> Any:
+    model = SUBJECTS[item.kind]
+    stmt = select(model).where(model.id == item.subject_id)
+    if uow.session.get_bind().dialect.name == "postgresql":  # SQLite writers queue anyway
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return uow.session.scalar(stmt)
 
 
 def check_preconditions(
     uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime
 ) -> None:
-    """Refuse an approval a contact rule already forbids (do-not-contact, dunning cadence)."""
+    """Refuse an approval a contact rule already forbids (do-not-contact, dunning cadence).
+
+    The subject row is locked first (on PostgreSQL), so two approvals about the same lead,
+    invoice or deal take turns: the second sees what the first did (a notice just sent) and the
+    contact rules refuse it before any mail goes out."""
+    subject = _lock_subject(uow, item)
     if item.kind is K.OUTREACH_EMAIL:
-        lead = uow.session.get(Lead, item.subject_id)
+        lead = subject
         if lead is not None:
             check_may_contact(do_not_contact=lead.do_not_contact, who=f"{lead.name} <{lead.email}>")
     elif item.kind is K.DUNNING_NOTICE:
-        invoice = uow.session.get(Invoice, item.subject_id)
+        invoice = subject
         if invoice is not None:
             check_dunning_cadence(
                 last_dunned_at=invoice.last_dunned_at,

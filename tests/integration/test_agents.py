@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from domain.base import utcnow
 from domain.enums import AgentName, LLMOutcome, ReviewKind, Role, RunStatus
 from domain.models import LLMCall, ReviewItem
-from services import db, prompts, runs, worker
+from services import db, prompts, review, runs, worker
 from services.errors import PermissionDenied
 from services.tenants import TenantWithUsers
 from tests import agent_data
@@ -70,8 +69,10 @@ def test_sdr_drafts_outreach_to_the_leads_own_address_with_its_llm_call(
     assert (item.run_id, item.drafted_by, item.confidence) == (run.id, "agent:sdr", 0.7)
     assert item.triggered_by_id == north.users[Role.SDR].id
     assert "ada@acme.test" in item.search_text
-    sla = item.due_at - utcnow()
-    assert timedelta(hours=23) < sla <= timedelta(hours=24)
+    sla, expiry = item.due_at - item.created_at, item.expires_at - item.created_at
+    assert (sla, expiry) == (timedelta(hours=24), timedelta(days=7))  # the tenant's policy
+    detail = review.get_item(actor=north.actor(Role.REVIEWER), item_id=item.id)
+    assert [e.action for e in detail.audit] == ["review.submitted"]
     [call] = calls()
     active = prompts.list_prompts(actor=north.actor(Role.ADMIN), key="sdr.outreach")[0]
     assert (call.run_id, call.prompt_key, call.prompt_version) == (run.id, "sdr.outreach", 1)
@@ -186,12 +187,15 @@ def test_dunning_notice_must_state_the_invoices_amount_and_due_date(
          "stated_due_date": due, "confidence": 0.9}
     )  # fmt: skip
     invoice_id = agent_data.overdue_invoice(north.tenant.id, level=1)
+    six_hours = {"sla_hours": {"dunning_notice": 6}}
+    review.update_policy(actor=north.actor(Role.ADMIN), policy_in=six_hours)
     run = run_once(AgentName.FINANCE, invoice_id, north, Role.FINANCE, max_attempts=1)
     assert (run.status is RunStatus.SUCCEEDED) is ok
     if ok:
         [item] = items()
         assert item.payload["level"] == 2 and item.payload["to"] == "ap@acme.test"
         assert (item.kind, item.amount) == (ReviewKind.DUNNING_NOTICE, 1234.5)
+        assert item.due_at - item.created_at == timedelta(hours=6)  # the tenant's own SLA
     else:
         assert items() == [] and run.error and "states" in run.error
 

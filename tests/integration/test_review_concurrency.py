@@ -40,7 +40,7 @@ from tests.conftest import clear_tables
 pytestmark = pytest.mark.postgres
 THREADS = 16
 ITEMS = 500
-SECONDS = 7.0
+SECONDS = 10.0
 
 
 @pytest.fixture

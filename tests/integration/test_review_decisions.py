@@ -33,7 +33,7 @@ from domain.models import (
     Lead,
     NegotiationRound,
 )
-from services import review
+from services import audit, review
 from services.errors import (
     Conflict,
     InvalidInput,
@@ -294,6 +294,26 @@ def test_dunning_cadence_refuses_a_second_notice_within_the_tenants_days(two_ten
     assert invoice.dunning_level == 1 and rs.count_emails(invoice_id=recent) == 1
 
 
+def test_two_dunning_notices_for_one_invoice_approved_at_once_send_one_notice(
+    two_tenants: Pair,
+) -> None:
+    north, _ = two_tenants
+    invoice_id = rs.invoice(north.tenant.id)
+    first, second = (rs.draft(north.tenant.id, K.DUNNING_NOTICE, invoice_id) for _ in range(2))
+    actors = [north.actor(Role.FINANCE), north.actor(Role.ADMIN)]
+    calls = [
+        functools.partial(review.approve, actor=a, item_id=i.id, seen_version=i.row_version)
+        for a, i in zip(actors, (first, second), strict=True)
+    ]
+    outcomes = _race(calls)
+    wins = [o for o in outcomes if isinstance(o, review.DecisionResult)]
+    refusals = [o for o in outcomes if isinstance(o, PolicyRefused)]
+    assert len(wins) == 1 and len(refusals) == 1, outcomes
+    assert refusals[0].rule == "dunning_cadence"
+    assert rs.count_emails(invoice_id=invoice_id) == 1
+    assert rs.get(Invoice, invoice_id).dunning_level == 1
+
+
 def test_policy_changes_are_admin_only_validated_and_scoped_to_the_tenant(
     two_tenants: Pair,
 ) -> None:
@@ -433,6 +453,17 @@ def test_an_agent_hypothesis_is_written_with_the_events_it_cites(two_tenants: Pa
         ).all()
     assert sorted(links) == sorted([(deploy, LinkStatus.ACCEPTED), (spike, LinkStatus.ACCEPTED)])
     assert len(notes) == 1 and f"#{deploy}" in notes[0] and f"#{foreign}" not in notes[0]
+    assert "Investigator's summary: Checkout failed after a deploy." in notes[0]
+    [entry] = [
+        e
+        for e in audit.list_for_entity(
+            actor=north.actor(Role.ADMIN), entity_type="investigation", entity_id=inv_id
+        )
+        if e.action == "investigation.hypothesis_accepted"
+    ]
+    assert entry.before == {"root_cause": None, "remediation": None}
+    assert entry.after["root_cause"] == inv.root_cause
+    assert entry.after["cited_event_ids"] == sorted([deploy, spike])
 
 
 def test_another_tenants_item_cannot_be_seen_or_decided(two_tenants: Pair) -> None:

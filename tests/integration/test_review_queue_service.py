@@ -8,8 +8,8 @@ import pytest
 
 from domain.base import utcnow
 from domain.enums import ReasonCode, ReviewKind, ReviewStatus, Risk, Role
-from services import review
-from services.errors import Conflict, InvalidInput, PermissionDenied
+from services import review, worker
+from services.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from services.review import ReviewQueueFilter
 from services.tenants import TenantWithUsers
 from tests.integration import review_support as rs
@@ -105,6 +105,39 @@ def test_pending_items_past_their_expiry_are_expired_by_the_sweep(two_tenants: P
     assert review.get_item(actor=actor, item_id=item.id).item.status is ReviewStatus.EXPIRED
     assert review.get_item(actor=actor, item_id=fresh.id).item.status is ReviewStatus.PENDING
     assert review.expire_overdue() == 0
+
+
+def test_an_item_past_its_expiry_cannot_be_approved_or_rejected_before_the_sweep(
+    two_tenants: Pair,
+) -> None:
+    north, _ = two_tenants
+    item = rs.draft(north.tenant.id, K.OUTREACH_EMAIL, rs.lead(north.tenant.id))
+    rs.set_item(item.id, expires_at=utcnow() - timedelta(seconds=1))
+    actor = north.actor(Role.REVIEWER)
+    version = review.get_item(actor=actor, item_id=item.id).item.row_version
+    with pytest.raises(InvalidTransition, match=r"expired at .* can no longer be decided"):
+        review.approve(actor=actor, item_id=item.id, seen_version=version)
+    with pytest.raises(InvalidTransition, match="expired"):
+        review.reject(
+            actor=actor, item_id=item.id, seen_version=version, reason_code=ReasonCode.TONE
+        )
+    assert rs.count_emails() == 0
+    assert review.get_item(actor=actor, item_id=item.id).item.status is ReviewStatus.PENDING
+
+
+def test_every_worker_runs_the_sla_sweep_so_expired_items_leave_the_queue(
+    two_tenants: Pair,
+) -> None:
+    north, south = two_tenants
+    mine = rs.draft(north.tenant.id, K.OUTREACH_EMAIL, rs.lead(north.tenant.id))
+    theirs = rs.draft(south.tenant.id, K.OUTREACH_EMAIL, rs.lead(south.tenant.id))
+    for item in (mine, theirs):
+        rs.set_item(item.id, expires_at=utcnow() - timedelta(minutes=1))
+    worker.run_worker(worker_id="sweeper", once=True)
+    for tenant, item in ((north, mine), (south, theirs)):
+        read = review.get_item(actor=tenant.actor(Role.REVIEWER), item_id=item.id)
+        assert read.item.status is ReviewStatus.EXPIRED
+        assert read.audit[-1].action == "review.expired"
 
 
 def test_overdue_items_are_flagged_and_counted(two_tenants: Pair) -> None:
