@@ -42,17 +42,23 @@ def show_flash() -> None:
     flash = st.session_state.pop(FLASH, None)
     if flash:
         kind, text = flash
-        (st.success if kind == "ok" else st.error)(text)
+        {"ok": st.success, "partial": st.warning}.get(kind, st.error)(text)
 
 
-def run(action: Callable[[], Any], done: Callable[[Any], str]) -> None:
-    """Run an action; success or a clear refusal goes to the flash, and the view refreshes."""
+def run(
+    action: Callable[[], Any],
+    done: Callable[[Any], str],
+    partial: Callable[[Any], bool] = lambda _outcome: False,
+) -> None:
+    """Run an action; success (or partial success) or a clear refusal goes to the flash, and
+    the view refreshes."""
     try:
         outcome = action()
     except ServiceError as exc:
         st.session_state[FLASH] = ("error", f"**{exc.title}.** {plain(exc.message)}")
     else:
-        st.session_state[FLASH] = ("ok", plain(done(outcome)))
+        kind = "partial" if partial(outcome) else "ok"
+        st.session_state[FLASH] = (kind, plain(done(outcome)))
     st.session_state.pop(SEEN, None)
     st.rerun()
 
@@ -64,8 +70,10 @@ def _edited(payload: dict[str, Any], key: str) -> dict[str, Any]:
         wkey = f"{key}_{name}"
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             edited[name] = value
-        elif isinstance(value, int | float):
-            edited[name] = st.number_input(label, value=float(value), key=wkey)
+        elif isinstance(value, int):  # keep whole numbers whole: 10000 is not an edit of it
+            edited[name] = st.number_input(label, value=value, step=1, key=wkey)
+        elif isinstance(value, float):
+            edited[name] = st.number_input(label, value=value, key=wkey)
         elif name in {"body", "terms", "notes", "hypothesis", "root_cause"} or "\n" in value:
             edited[name] = st.text_area(label, value=value, height=200, key=wkey)
         else:
@@ -140,6 +148,7 @@ def bulk_form(actor: Actor, versions: dict[int, int]) -> None:
                 comment=comment,
             ),
             _bulk_summary,
+            partial=lambda result: bool(result.failed),
         )
 
 

@@ -13,7 +13,7 @@ from domain.text_diff import edit_distance, payload_text, unified_diff
 from services.actor import Actor
 from services.errors import InvalidInput, InvalidTransition, ServiceError
 from services.permissions import Action, require
-from services.review import execution, items
+from services.review import drafts, execution, items
 from services.review import policy as policies
 from services.review.schemas import BulkItemResult, BulkResult, DecisionResult
 from services.uow import UnitOfWork
@@ -51,6 +51,7 @@ def _apply_edit(uow: UnitOfWork, item: ReviewItem, edited: dict[str, Any]) -> No
     item.amount = _amount(edited, item.amount)
     item.edited_payload = edited
     item.payload = edited
+    item.search_text = drafts.search_text(item.subject_label, edited)
     item.edit_diff = unified_diff(payload_text(item.original_payload), new_text)
     item.edit_distance = edit_distance(payload_text(item.original_payload), new_text)
     if item.first_approver_id is not None:

@@ -71,6 +71,22 @@ def test_reviewer_edits_a_draft_then_approves_the_edit(app: AppTest, two_tenants
     assert done.edit_distance and done.edit_distance > 0
 
 
+def test_saving_a_proposal_untouched_approves_it_without_recording_an_edit(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    north, _ = two_tenants
+    item = rs.draft(north.tenant.id, ReviewKind.DEAL_PROPOSAL, rs.deal(north.tenant.id))
+    _open_queue(app, north.users[Role.SALES].id)
+    _open_item(app, item.id)
+    amount = next(n for n in app.number_input if n.label == "Amount")
+    assert amount.value == 10000
+    _button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    done = review.get_item(actor=north.actor(Role.ADMIN), item_id=item.id).item
+    assert done.status is ReviewStatus.EXECUTED
+    assert (done.edited_payload, done.edit_distance) == (None, None)
+
+
 def test_a_conflict_is_shown_as_a_message_and_the_view_refreshes(
     app: AppTest, two_tenants: Pair
 ) -> None:
