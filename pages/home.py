@@ -15,7 +15,7 @@ st.caption(f"{user.tenant_name} · signed in as {user.display_name} ({user.actor
 
 with service_errors():
     overview = home.get_overview(actor=user.actor)
-model_notice(user.actor)
+    model_notice(user.actor)
 
 
 def _tiles(heading: str, counts: list[home.StatusCount]) -> None:

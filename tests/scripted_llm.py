@@ -81,6 +81,7 @@ class ScriptedLLM:
     script: list[Reply] = field(default_factory=list)
     answers: dict[str, Answer] = field(default_factory=dict)
     models: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
+    native_api: bool = True  # False: only the OpenAI-compatible /v1, as llama.cpp's server
     requests: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -139,7 +140,12 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             return dict(json.loads(raw or b"{}"))
 
         def do_GET(self) -> None:
-            if self.path == "/api/tags":
+            if self.path == "/v1/models":
+                listed = [{"id": m, "object": "model", "owned_by": "me"} for m in llm.models]
+                self._send(200, json.dumps({"object": "list", "data": listed}))
+            elif not llm.native_api:
+                self._send(404, '{"error": "not found"}')
+            elif self.path == "/api/tags":
                 tags = [{"name": m, "model": m, "size": 1000, "digest": "abc"} for m in llm.models]
                 self._send(200, json.dumps({"models": tags}))
             elif self.path == "/api/version":

@@ -15,7 +15,14 @@ from pydantic import BaseModel, ValidationError
 from services import audit
 from services.actor import Actor
 from services.config import get_settings
-from services.errors import InvalidInput, LLMError, LLMTimeout, LLMUnavailable, NotFound
+from services.errors import (
+    InvalidInput,
+    LLMError,
+    LLMTimeout,
+    LLMUnavailable,
+    NotFound,
+    ServiceError,
+)
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -140,16 +147,35 @@ def pull_model(*, actor: Actor, name: str) -> Iterator[PullProgress]:
 STATUS_TTL_S = 15
 
 
+def _openai_model_ids(url: str) -> list[str]:
+    """The models an OpenAI-compatible server (llama.cpp's, say) lists at /v1/models."""
+    try:
+        answer = httpx.get(f"{url.rstrip('/')}/models", timeout=5)
+        answer.raise_for_status()
+        return [str(m["id"]) for m in answer.json()["data"]]
+    except httpx.HTTPError as exc:
+        raise LLMUnavailable(f"The model server at {url} cannot be reached: {exc}.") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LLMError(f"The model server at {url} lists its models in an unknown form.") from exc
+
+
+def _installed(url: str) -> tuple[list[str], str]:
+    """The installed model names and the kind of server that listed them."""
+    try:
+        return [m.model or "" for m in _call(lambda: _client(5).list()).models], "Ollama"
+    except NotFound:  # no native API here: a plain OpenAI-compatible server
+        return _openai_model_ids(url), "the model server"
+
+
 @lru_cache(maxsize=16)
 def _probe(url: str, model: str, _bucket: int) -> ModelStatus:
     status = ModelStatus(url=url, model=model, reachable=False, present=False)
     try:
-        listing = _call(lambda: _client(5).list())
-    except LLMError as exc:
+        names, server = _installed(url)
+    except ServiceError as exc:
         return status.model_copy(update={"problem": exc.message})
-    names = [m.model or "" for m in listing.models]
     present = any(_same_model(n, model) for n in names)
-    problem = None if present else f"The model {model} is not installed on Ollama."
+    problem = None if present else f"The model {model} is not installed on {server}."
     return status.model_copy(update={"reachable": True, "present": present, "problem": problem})
 
 

@@ -53,6 +53,27 @@ def test_configured_model_presence_is_reported(
     assert missing.problem and "mistral is not installed" in missing.problem
 
 
+def test_a_server_with_only_the_openai_api_is_asked_at_v1_models(
+    monkeypatch: pytest.MonkeyPatch, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
+) -> None:
+    server = ScriptedLLM(models=["smollm2-135m"], native_api=False)  # as llama.cpp's server
+    monkeypatch.setenv("REVO_LLM_BASE_URL", server.url)
+    monkeypatch.setenv("REVO_LLM_MODEL", "smollm2-135m")
+    get_settings.cache_clear()
+    try:
+        viewer = two_tenants[0].actor(Role.VIEWER)
+        status = models.model_status(actor=viewer)
+        assert (status.reachable, status.present, status.problem) == (True, True, None)
+        monkeypatch.setenv("REVO_LLM_MODEL", "llama3.2")
+        get_settings.cache_clear()
+        missing = models.model_status(actor=viewer)
+        assert missing.reachable and not missing.present
+        assert missing.problem == "The model llama3.2 is not installed on the model server."
+    finally:
+        server.close()
+        get_settings.cache_clear()
+
+
 def test_pull_yields_progress_and_is_audited(
     ollama_at: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
 ) -> None:

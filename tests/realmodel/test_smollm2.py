@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from domain.enums import AgentName, LLMMode, LLMOutcome, Role, RunStatus
 from domain.models import LLMCall, ReviewItem
-from services import cli, db, prompts, runs, worker
+from services import cli, db, prompts, review, runs, worker
 from services.errors import LLMInvalidOutput
-from services.llm import local_server
+from services.llm import local_server, models
 from services.llm.client import LLMClient, LLMConfig
 from services.llm.recording import CallContext
 from services.tenants import TenantWithUsers, create_tenant_with_users
@@ -70,6 +70,16 @@ def test_a_real_model_answer_ends_typed_with_its_call_row(
     assert row.outcome in {LLMOutcome.OK, LLMOutcome.REPAIRED, LLMOutcome.INVALID}
 
 
+def test_the_console_finds_the_local_server_and_its_model_without_an_ollama_api(
+    smollm: local_server.LocalServer,
+    two_tenants: tuple[TenantWithUsers, TenantWithUsers],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with configured(monkeypatch, None, REVO_LLM_BASE_URL=smollm.url, REVO_LLM_MODEL=smollm.model):
+        status = models.model_status(actor=two_tenants[0].actor(Role.VIEWER))
+    assert (status.reachable, status.present, status.problem) == (True, True, None)
+
+
 @pytest.fixture
 def sqlite_tenant(sqlite_url: str) -> Iterator[TenantWithUsers]:
     """SQLite only: this test is about the model; the engines are covered everywhere else."""
@@ -95,8 +105,9 @@ def test_one_run_per_agent_on_the_real_model_leaves_items_or_typed_failures_with
         AgentName.FINANCE: agent_data.overdue_invoice(tid),
         AgentName.INVESTIGATOR: inv_id,
     }
+    # Two re-asks, as in production: the re-ask path runs against the real model too.
     env = {"REVO_LLM_MODEL": smollm.model, "REVO_LLM_MODE": "tools", "REVO_LLM_TIMEOUT_S": "90",
-           "REVO_LLM_BASE_URL": smollm.url}  # fmt: skip
+           "REVO_LLM_BASE_URL": smollm.url, "REVO_LLM_MAX_REASKS": "2"}  # fmt: skip
     actor = north.actor(Role.ADMIN)
     for p in prompts.list_prompts(actor=actor):  # short answers keep the tier fast: a new version
         short = prompts.create_version(
@@ -112,6 +123,8 @@ def test_one_run_per_agent_on_the_real_model_leaves_items_or_typed_failures_with
             for agent, sid in subjects.items()
         }
         worker.run_worker(worker_id="real", once=True)
+    queued = {row.id for row in review.list_queue(actor=actor, limit=50).items}
+    drafted: list[int] = []
     with db.session_factory()() as session:
         for agent, run_id in ids.items():
             run = runs.get_run(actor=actor, run_id=run_id)
@@ -121,9 +134,15 @@ def test_one_run_per_agent_on_the_real_model_leaves_items_or_typed_failures_with
             assert all(c.prompt_version == 2 and c.completion_tokens > 0 for c in calls), agent
             if run.status is RunStatus.SUCCEEDED:
                 assert items and all(0 <= i.confidence <= 1 for i in items), agent
+                assert {i.id for i in items} <= queued, f"{agent}: items not in the queue"
                 json.dumps([i.payload for i in items])
-            else:
+                drafted.append(run_id)
+            else:  # the 135M model often cannot fill the stricter forms: a typed failure
                 assert run.status is RunStatus.DEAD and run.error and not items, agent
+                assert any(c.outcome is LLMOutcome.INVALID for c in calls), agent
+    # Measured here: the sdr draft passes (after a JSON repair) every time, the investigator's
+    # most times; the other forms defeat this model. At least one draft must reach the queue.
+    assert drafted, "no agent's run produced a review item on the real model"
 
 
 def test_revo_up_with_the_local_model_hands_the_console_a_live_server_and_stops_it(
