@@ -16,7 +16,6 @@ class Action(StrEnum):
     RETRY_EXECUTION = "retry_execution"
     VIEW_METRICS = "view_metrics"
     TRIGGER_RUN = "trigger_run"
-    MANAGE_RUNS = "manage_runs"
     VIEW_INVESTIGATIONS = "view_investigations"
     EDIT_INVESTIGATION = "edit_investigation"
     INGEST_EVENTS = "ingest_events"
@@ -53,10 +52,15 @@ AGENTS_BY_ROLE: dict[Role, frozenset[AgentName]] = {
 }
 
 
+def may_run(actor: Actor, agent: AgentName) -> bool:
+    """Whether the actor may trigger (and so cancel or retry) runs of this agent."""
+    return can(actor, Action.TRIGGER_RUN) and agent in AGENTS_BY_ROLE[actor.role]
+
+
 def require_agent(actor: Actor, agent: AgentName) -> None:
     """Raise PermissionDenied unless the actor may trigger runs of this agent."""
     require(actor, Action.TRIGGER_RUN)
-    if agent not in AGENTS_BY_ROLE[actor.role]:
+    if not may_run(actor, agent):
         raise PermissionDenied(f"Your role ({actor.role.value}) may not run the {agent} agent.")
 
 

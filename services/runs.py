@@ -1,4 +1,4 @@
-"""The run queue as people use it: enqueue (idempotent), cancel, list, look at one run."""
+"""The run queue as people use it: enqueue (idempotent), cancel, retry, list, look at one run."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from domain.models import AgentRun
 from services import audit
 from services.actor import Actor
 from services.agents.registry import AGENTS, subject_exists
-from services.errors import Conflict, InvalidInput, NotFound
-from services.permissions import Action, require, require_agent
+from services.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from services.permissions import Action, may_run, require, require_agent
 from services.uow import UnitOfWork
 
 CANCELLABLE = {RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.RETRYING}
+RETRYABLE = {RunStatus.FAILED, RunStatus.DEAD}
+AUDITED = ["status", "attempts", "max_attempts", "next_attempt_at", "lease_owner", "error"]
 
 
 class RunRead(BaseModel):
@@ -105,30 +107,84 @@ def enqueue(
             return RunRead.model_validate(winner)
 
 
-def cancel(*, actor: Actor, run_id: int, reason: str | None = None) -> RunRead:
+def _load(uow: UnitOfWork, actor: Actor, run_id: int, expected_version: int | None) -> AgentRun:
+    run = uow.session.get(AgentRun, run_id)
+    if run is None or run.tenant_id != actor.tenant_id:
+        raise NotFound(f"Run #{run_id} does not exist.")
+    require_agent(actor, run.agent)  # who may start an agent's runs may stop or retry them
+    if expected_version is not None and run.row_version != expected_version:
+        raise Conflict(
+            f"Run #{run_id} changed since you loaded it (it is now {run.status.value}). "
+            "Reload and retry."
+        )
+    return run
+
+
+def cancel(
+    *, actor: Actor, run_id: int, expected_version: int | None = None, reason: str | None = None
+) -> RunRead:
     """Cancel a queued, retrying or running run; a running one's results are discarded."""
-    require(actor, Action.TRIGGER_RUN)
     with UnitOfWork(actor) as uow:
-        run = uow.session.get(AgentRun, run_id)
-        if run is None or run.tenant_id != actor.tenant_id:
-            raise NotFound(f"Run #{run_id} does not exist.")
-        require_agent(actor, run.agent)
-        before = run.status
+        run = _load(uow, actor, run_id, expected_version)
+        if run.status not in CANCELLABLE:
+            raise InvalidTransition(
+                f"Run #{run_id} is {run.status.value}; only queued, retrying or running runs "
+                "can be cancelled."
+            )
+        before = audit.snapshot(run, AUDITED)
         run.status = transitions.agent_run(run.status, RunStatus.CANCELLED)
         run.finished_at = utcnow()
+        run.next_attempt_at = None
         run.lease_owner = None
         run.lease_expires_at = None
+        uow.session.flush()
         audit.record(
             uow,
             action="run.cancelled",
             entity_type="agent_run",
             entity_id=run.id,
-            before={"status": before.value},
-            after={"status": run.status.value},
+            before=before,
+            after=audit.snapshot(run, AUDITED),
             reason=reason,
         )
         uow.commit()
         return RunRead.model_validate(run)
+
+
+def retry(*, actor: Actor, run_id: int, expected_version: int | None = None) -> RunRead:
+    """Send a failed or dead run back to the workers now (a dead run gets one more attempt)."""
+    with UnitOfWork(actor) as uow:
+        run = _load(uow, actor, run_id, expected_version)
+        if run.status not in RETRYABLE:
+            raise InvalidTransition(
+                f"Run #{run_id} is {run.status.value}; only failed or dead runs can be retried."
+            )
+        before = audit.snapshot(run, AUDITED)
+        run.status = transitions.agent_run(run.status, RunStatus.RETRYING)
+        run.next_attempt_at = utcnow()
+        run.finished_at = None
+        run.max_attempts = max(run.max_attempts, run.attempts + 1)
+        uow.session.flush()
+        audit.record(
+            uow,
+            action="run.retried",
+            entity_type="agent_run",
+            entity_id=run.id,
+            before=before,
+            after=audit.snapshot(run, AUDITED),
+        )
+        uow.commit()
+        return RunRead.model_validate(run)
+
+
+def can_retry(*, actor: Actor, agent: AgentName, status: RunStatus) -> bool:
+    """Whether the actor may retry a run of this agent in this status (pages show the button)."""
+    return status in RETRYABLE and may_run(actor, agent)
+
+
+def can_cancel(*, actor: Actor, agent: AgentName, status: RunStatus) -> bool:
+    """Whether the actor may cancel a run of this agent in this status."""
+    return status in CANCELLABLE and may_run(actor, agent)
 
 
 def get_run(*, actor: Actor, run_id: int) -> RunRead:

@@ -6,9 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
-from services import auth, runs_admin
+from services import runs
 from services.actor import Actor
-from services.auth import Action
 from services.metrics import drilldown
 from services.metrics.drilldown import RunRow
 
@@ -81,15 +80,16 @@ def run_detail(actor: Actor, rows: list[RunRow]) -> None:
 
 
 def _actions(actor: Actor, run: RunRow) -> None:
-    if not auth.can_do(actor=actor, action=Action.MANAGE_RUNS):
-        return
-    if runs_admin.can_retry(run) and st.button("Retry run", icon=":material/replay:"):
+    agent, status = runs.AgentName(run.agent), runs.RunStatus(run.status)
+    retryable = runs.can_retry(actor=actor, agent=agent, status=status)
+    if retryable and st.button("Retry run", icon=":material/replay:"):
         with service_errors():
-            runs_admin.retry_run(actor=actor, run_id=run.id, expected_version=run.row_version)
+            runs.retry(actor=actor, run_id=run.id, expected_version=run.row_version)
         st.toast(f"Run #{run.id} will be retried.")
         st.rerun()
-    if runs_admin.can_cancel(run) and st.button("Cancel run", icon=":material/cancel:"):
+    cancellable = runs.can_cancel(actor=actor, agent=agent, status=status)
+    if cancellable and st.button("Cancel run", icon=":material/cancel:"):
         with service_errors():
-            runs_admin.cancel_run(actor=actor, run_id=run.id, expected_version=run.row_version)
+            runs.cancel(actor=actor, run_id=run.id, expected_version=run.row_version)
         st.toast(f"Run #{run.id} was cancelled.")
         st.rerun()

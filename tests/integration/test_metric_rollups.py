@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, text
 
 from domain.enums import Role
 from domain.models import LLMCall
-from services import db, runs_admin
+from services import db, runs
 from services.config import get_settings
 from services.metrics import cost, dashboard, rollup_sql, rollups
 from services.metrics.filters import build_filter
@@ -45,8 +45,8 @@ def test_triggers_keep_the_rollups_equal_to_a_rebuild_through_every_kind_of_writ
 ) -> None:
     north, _, data = seeded
     admin = north.actor(Role.ADMIN)
-    runs_admin.retry_run(actor=admin, run_id=data.runs["r3"])
-    runs_admin.cancel_run(actor=admin, run_id=data.runs["r6"])
+    runs.retry(actor=admin, run_id=data.runs["r3"])
+    runs.cancel(actor=admin, run_id=data.runs["r6"])
     with UnitOfWork(None) as uow:
         uow.session.execute(delete(LLMCall).where(LLMCall.id == data.calls["c4"]))
         uow.commit()

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from domain.enums import Role, RunStatus
+from domain.enums import AgentName, Role, RunStatus
 from domain.models import AgentRun, AuditEntry
-from services import runs_admin
+from services import runs
 from services.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from services.metrics import drilldown
-from services.metrics.drilldown import RunRow, neutralise, runs_csv
+from services.metrics.drilldown import neutralise, runs_csv
 from services.metrics.filters import build_filter
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
@@ -120,8 +120,8 @@ def _audits(run_id: int) -> list[str]:
 
 def test_admin_retries_a_failed_run_and_the_retry_is_audited(seeded: Seeded) -> None:
     north, _, data = seeded
-    run = runs_admin.retry_run(actor=north.actor(Role.ADMIN), run_id=data.runs["r3"])
-    assert run.status == "retrying"
+    run = runs.retry(actor=north.actor(Role.ADMIN), run_id=data.runs["r3"])
+    assert run.status is RunStatus.RETRYING
     with UnitOfWork(None, readonly=True) as uow:
         stored = uow.session.get(AgentRun, data.runs["r3"])
         assert stored is not None and stored.next_attempt_at is not None
@@ -130,56 +130,68 @@ def test_admin_retries_a_failed_run_and_the_retry_is_audited(seeded: Seeded) -> 
 
 def test_a_dead_run_gets_one_more_attempt_when_retried(seeded: Seeded) -> None:
     north, _, data = seeded
-    run = runs_admin.retry_run(actor=north.actor(Role.ADMIN), run_id=data.runs["r4"])
-    assert (run.status, run.attempts, run.max_attempts) == ("retrying", 3, 4)
+    run = runs.retry(actor=north.actor(Role.ADMIN), run_id=data.runs["r4"])
+    assert (run.status, run.attempts, run.max_attempts) == (RunStatus.RETRYING, 3, 4)
 
 
 def test_admin_cancels_a_queued_run_but_not_a_succeeded_one(seeded: Seeded) -> None:
     north, _, data = seeded
     admin = north.actor(Role.ADMIN)
-    assert runs_admin.cancel_run(actor=admin, run_id=data.runs["r6"]).status == "cancelled"
+    assert runs.cancel(actor=admin, run_id=data.runs["r6"]).status is RunStatus.CANCELLED
     assert _audits(data.runs["r6"]) == ["run.cancelled"]
-    with pytest.raises(InvalidTransition, match="only queued or retrying"):
-        runs_admin.cancel_run(actor=admin, run_id=data.runs["r1"])
+    with pytest.raises(InvalidTransition, match="only queued, retrying or running"):
+        runs.cancel(actor=admin, run_id=data.runs["r1"])
     with pytest.raises(InvalidTransition, match="only failed or dead"):
-        runs_admin.retry_run(actor=admin, run_id=data.runs["r1"])
+        runs.retry(actor=admin, run_id=data.runs["r1"])
     assert _audits(data.runs["r1"]) == []
 
 
-@pytest.mark.parametrize("role", [Role.VIEWER, Role.REVIEWER, Role.SDR])
-def test_roles_without_manage_runs_may_not_retry_or_cancel(seeded: Seeded, role: Role) -> None:
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.REVIEWER, Role.SALES, Role.FINANCE])
+def test_roles_that_may_not_run_the_agent_may_not_retry_or_cancel_its_runs(
+    seeded: Seeded, role: Role
+) -> None:
     north, _, data = seeded
     with pytest.raises(PermissionDenied):
-        runs_admin.retry_run(actor=north.actor(role), run_id=data.runs["r3"])
+        runs.retry(actor=north.actor(role), run_id=data.runs["r3"])
     with pytest.raises(PermissionDenied):
-        runs_admin.cancel_run(actor=north.actor(role), run_id=data.runs["r6"])
+        runs.cancel(actor=north.actor(role), run_id=data.runs["r6"])
     with UnitOfWork(None, readonly=True) as uow:
         stored = uow.session.get(AgentRun, data.runs["r6"])
         assert stored is not None and stored.status is RunStatus.QUEUED
+
+
+def test_sdr_staff_retry_and_cancel_their_own_agents_runs(seeded: Seeded) -> None:
+    north, _, data = seeded
+    sdr = north.actor(Role.SDR)
+    assert runs.retry(actor=sdr, run_id=data.runs["r3"]).status is RunStatus.RETRYING
+    assert runs.cancel(actor=sdr, run_id=data.runs["r6"]).status is RunStatus.CANCELLED
+    with pytest.raises(PermissionDenied):
+        runs.retry(actor=sdr, run_id=data.runs["r4"])  # a finance run
 
 
 def test_retry_with_a_stale_version_is_a_conflict(seeded: Seeded) -> None:
     north, _, data = seeded
     admin = north.actor(Role.ADMIN)
     row = drilldown.get_run_detail(actor=admin, run_id=data.runs["r3"]).run
-    runs_admin.retry_run(actor=admin, run_id=row.id, expected_version=row.row_version)
+    runs.retry(actor=admin, run_id=row.id, expected_version=row.row_version)
     with pytest.raises(Conflict):
-        runs_admin.cancel_run(actor=admin, run_id=row.id, expected_version=row.row_version)
+        runs.cancel(actor=admin, run_id=row.id, expected_version=row.row_version)
 
 
 def test_another_tenants_run_cannot_be_retried(seeded: Seeded) -> None:
     _, south, data = seeded
     with pytest.raises(NotFound):
-        runs_admin.retry_run(actor=south.actor(Role.ADMIN), run_id=data.runs["r3"])
+        runs.retry(actor=south.actor(Role.ADMIN), run_id=data.runs["r3"])
 
 
-def test_status_helpers_say_which_buttons_apply() -> None:
-    base = {
-        "id": 1, "agent": "sdr", "trigger": "manual", "attempts": 1, "max_attempts": 3,
-        "subject_type": "lead", "subject_id": 1, "created_at": DAY1, "started_at": None,
-        "finished_at": None, "duration_ms": None, "error": None, "row_version": 1,
-    }  # fmt: skip
-    assert runs_admin.can_retry(RunRow(status="dead", **base))
-    assert not runs_admin.can_retry(RunRow(status="queued", **base))
-    assert runs_admin.can_cancel(RunRow(status="queued", **base))
-    assert not runs_admin.can_cancel(RunRow(status="succeeded", **base))
+def test_status_helpers_say_which_buttons_apply_to_whom(seeded: Seeded) -> None:
+    north, _, _ = seeded
+    admin, sdr, viewer = (north.actor(r) for r in (Role.ADMIN, Role.SDR, Role.VIEWER))
+    A, S = AgentName, RunStatus
+    assert runs.can_retry(actor=admin, agent=A.FINANCE, status=S.DEAD)
+    assert runs.can_retry(actor=sdr, agent=A.SDR, status=S.FAILED)
+    assert not runs.can_retry(actor=sdr, agent=A.FINANCE, status=S.DEAD)
+    assert not runs.can_retry(actor=admin, agent=A.SDR, status=S.QUEUED)
+    assert runs.can_cancel(actor=admin, agent=A.SDR, status=S.RUNNING)
+    assert not runs.can_cancel(actor=admin, agent=A.SDR, status=S.SUCCEEDED)
+    assert not runs.can_cancel(actor=viewer, agent=A.SDR, status=S.QUEUED)
