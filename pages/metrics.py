@@ -10,6 +10,7 @@ from pages.components.feedback import service_errors
 from pages.components.metrics_widgets import kpi_tiles, queue_health, sidebar_filter
 from pages.components.run_drilldown import recent_runs, run_detail
 from pages.components.session import current_user
+from pages.components.tables import safe_dataframe
 from services.metrics import dashboard, drilldown
 
 user = current_user()
@@ -47,9 +48,9 @@ left.plotly_chart(charts.latency_bands(board.latency), key="chart_latency")
 right.plotly_chart(charts.rejection_reasons(board.rejection_reasons), key="chart_rejections")
 
 st.subheader("LLM calls by model and prompt version")
-st.dataframe(pd.DataFrame([r.model_dump() for r in board.llm]), hide_index=True, key="table_llm")
+safe_dataframe(pd.DataFrame([r.model_dump() for r in board.llm]), hide_index=True, key="table_llm")
 st.subheader("Review outcomes by agent and prompt version")
-st.dataframe(
+safe_dataframe(
     pd.DataFrame(
         [r.model_dump() | {"rejected_by_reason": str(r.rejected_by_reason)} for r in board.reviews]
     ),
@@ -57,9 +58,11 @@ st.dataframe(
     key="table_reviews",
 )
 st.subheader("Cost per approved draft")
-st.dataframe(pd.DataFrame([c.model_dump() for c in board.cost]), hide_index=True, key="table_cost")
+safe_dataframe(
+    pd.DataFrame([c.model_dump() for c in board.cost]), hide_index=True, key="table_cost"
+)
 st.subheader("Runs by agent")
-st.dataframe(
+safe_dataframe(
     pd.DataFrame([a.model_dump() for a in board.agents]), hide_index=True, key="table_agents"
 )
 

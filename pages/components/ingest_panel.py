@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
+from pages.components.tables import safe_dataframe
 from services.actor import Actor
 from services.ingest import quarantine
 from services.ingest import service as ingest
@@ -100,4 +101,4 @@ def render(actor: Actor) -> None:
     if not health:
         st.caption("No connector has run yet.")
         return
-    st.dataframe(pd.DataFrame([h.model_dump(mode="json") for h in health]), hide_index=True)
+    safe_dataframe(pd.DataFrame([h.model_dump(mode="json") for h in health]), hide_index=True)

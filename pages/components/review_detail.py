@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.components.feedback import plain
+from pages.components.tables import safe_dataframe
 from services import review
 from services.review import ReviewItemDetail, ReviewKind
 
@@ -32,7 +33,7 @@ def _table(rows: list[dict[str, str]] | dict[str, str], empty: str) -> None:
         if isinstance(rows, dict)
         else pd.DataFrame(rows)
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    safe_dataframe(frame, hide_index=True, width="stretch")
 
 
 def artifact(detail: ReviewItemDetail) -> None:

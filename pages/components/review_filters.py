@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pages.components.tables import safe_dataframe
 from services.review import ReviewItemRow, ReviewKind, ReviewQueueFilter, ReviewStatus, Risk
 
 SORTS = {
@@ -73,7 +74,7 @@ def queue_table(rows: list[ReviewItemRow]) -> list[int]:
             for r in rows
         ]
     )
-    event = st.dataframe(
+    event = safe_dataframe(
         frame,
         hide_index=True,
         on_select="rerun",

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
+from pages.components.tables import safe_dataframe
 from services import runs
 from services.actor import Actor
 from services.metrics import drilldown
@@ -27,7 +28,7 @@ def recent_runs(rows: list[RunRow]) -> None:
     """The table of recent runs, a CSV download and a preview of that CSV."""
     st.subheader("Recent runs")
     frame = pd.DataFrame([r.model_dump() for r in rows], columns=TABLE_COLUMNS)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    safe_dataframe(frame, hide_index=True, width="stretch")
     text = drilldown.runs_csv(rows)
     st.download_button(
         "Download CSV", data=text, file_name="runs.csv", mime="text/csv", icon=":material/download:"
@@ -65,7 +66,7 @@ def run_detail(actor: Actor, rows: list[RunRow]) -> None:
                  "repaired", "error"],
     )  # fmt: skip
     st.markdown(f"**LLM calls** ({len(detail.calls)})")
-    st.dataframe(calls, hide_index=True, width="stretch", key="llm_calls")
+    safe_dataframe(calls, hide_index=True, width="stretch", key="llm_calls")
     for call in detail.calls:
         if call.raw_output is not None:
             st.caption(f"Raw output of failed call #{call.id} ({call.outcome})")
@@ -76,7 +77,7 @@ def run_detail(actor: Actor, rows: list[RunRow]) -> None:
                  "reason_code", "edit_distance", "comment"],
     )  # fmt: skip
     st.markdown(f"**Review items it produced** ({len(detail.review_items)})")
-    st.dataframe(items, hide_index=True, width="stretch", key="run_items")
+    safe_dataframe(items, hide_index=True, width="stretch", key="run_items")
 
 
 def _actions(actor: Actor, run: RunRow) -> None:

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
+from pages.components.tables import safe_dataframe
 from services.actor import Actor
 from services.investigations import query
 from services.investigations.dto import TimelineWindow
@@ -117,7 +118,7 @@ def render(actor: Actor, window: TimelineWindow, markers: dict[str, datetime | N
     points = picked.selection.points if picked and picked.selection else []
     if points and points[0].get("customdata") is not None:
         st.session_state[PAYLOAD_KEY] = int(points[0]["customdata"])
-    st.dataframe(table(window), hide_index=True, height=300)
+    safe_dataframe(table(window), hide_index=True, height=300)
     event_id = st.number_input(
         "Show the full payload of event #",
         min_value=0,

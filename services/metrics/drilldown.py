@@ -15,12 +15,12 @@ from services.actor import Actor
 from services.errors import NotFound
 from services.metrics.filters import MetricsFilter, run_where, tune
 from services.permissions import Action, require
+from services.spreadsheet import neutralise
 from services.uow import UnitOfWork
 
 RECENT_RUNS_LIMIT = 200
 FAILED_OUTCOMES = (LLMOutcome.INVALID, LLMOutcome.TIMEOUT, LLMOutcome.UNAVAILABLE, LLMOutcome.ERROR)
 # A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RunRow(BaseModel):
@@ -130,12 +130,6 @@ def get_run_detail(*, actor: Actor, run_id: int) -> RunDetail:
             calls=call_rows,
             review_items=[ReviewDecisionRead.model_validate(i) for i in items],
         )
-
-
-def neutralise(value: object) -> str:
-    """A cell value a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 CSV_COLUMNS = (

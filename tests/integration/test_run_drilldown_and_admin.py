@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -14,8 +15,9 @@ from domain.models import AgentRun, AuditEntry
 from services import runs
 from services.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from services.metrics import drilldown
-from services.metrics.drilldown import neutralise, runs_csv
+from services.metrics.drilldown import runs_csv
 from services.metrics.filters import build_filter
+from services.spreadsheet import neutralise, neutralise_frame
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration.metrics_data import DAY1, END, RAW_FAILED, Dataset, seed_metrics
@@ -195,3 +197,19 @@ def test_status_helpers_say_which_buttons_apply_to_whom(seeded: Seeded) -> None:
     assert runs.can_cancel(actor=admin, agent=A.SDR, status=S.RUNNING)
     assert not runs.can_cancel(actor=admin, agent=A.SDR, status=S.SUCCEEDED)
     assert not runs.can_cancel(actor=viewer, agent=A.SDR, status=S.QUEUED)
+
+
+def test_on_screen_tables_neutralise_text_cells_but_keep_numbers_and_times() -> None:
+    frame = pd.DataFrame(
+        {
+            "error": ['=HYPERLINK("http://x.test")', "fine", None, "-rm"],
+            "delta": [-5, 3, 0, -1],
+            "at": pd.to_datetime(["2026-11-01"] * 4),
+        }
+    )
+    safe = neutralise_frame(frame)
+    cells = safe["error"].tolist()
+    assert cells[:2] + cells[3:] == ['\'=HYPERLINK("http://x.test")', "fine", "'-rm"]
+    assert pd.isna(cells[2])
+    assert safe["delta"].tolist() == [-5, 3, 0, -1] and safe["at"].equals(frame["at"])
+    assert frame["error"][0].startswith("=")  # the caller's frame is left alone

@@ -141,3 +141,7 @@ def test_the_csv_export_neutralises_formulas(
     preview = next(c.value for c in app.code if c.value.startswith("id,agent"))
     assert "'=HYPERLINK" in preview
     assert ",=HYPERLINK" not in preview and '"=HYPERLINK' not in preview
+    # The on-screen table's own download button writes cells as shown: neutralised there too.
+    recent = next(f.value for f in app.dataframe if "error" in f.value.columns)
+    errors = [e for e in recent["error"] if isinstance(e, str) and "HYPERLINK" in e]
+    assert errors == ['\'=HYPERLINK("http://evil.test","click")']
