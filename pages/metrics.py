@@ -32,13 +32,7 @@ st.caption(
 )
 
 overall = next((c for c in board.cost if c.agent == "all"), None)
-if overall is None or overall.cost_per_approved is None:
-    cost_label = "-"
-elif overall.cost:
-    cost_label = f"{overall.cost_per_approved:,.4f} {overall.currency}"
-else:  # no price configured: show the model time an approved draft took
-    cost_label = f"{overall.model_seconds_per_approved or 0:,.1f} s model time"
-kpi_tiles(board.summary, board.previous, cost_label)
+kpi_tiles(board.summary, board.previous, overall, board.previous_cost)
 
 left, right = st.columns(2)
 left.plotly_chart(charts.runs_and_success(board.runs_per_bucket), key="chart_runs_time")

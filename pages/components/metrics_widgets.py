@@ -10,6 +10,7 @@ from pages.components import metrics_charts as charts
 from pages.components.feedback import service_errors
 from services.actor import Actor
 from services.metrics import dashboard, filters, queue
+from services.metrics.cost import ApprovedDraftCost
 from services.metrics.filters import MetricsFilter
 from services.metrics.runs import RunSummary
 
@@ -77,7 +78,27 @@ def _delta(now: float | None, before: float | None, scale: float = 1.0) -> float
     return round((now - before) * scale, 2)
 
 
-def kpi_tiles(now: RunSummary, before: RunSummary, cost_per_approved: str) -> None:
+def _cost_tile(
+    now: ApprovedDraftCost | None, before: ApprovedDraftCost | None
+) -> tuple[str, float | None]:
+    """The cost per approved draft and its change; model time when no price is configured."""
+    if now is None or now.cost_per_approved is None:
+        return "-", None
+    if now.cost:
+        earlier = before.cost_per_approved if before else None
+        change = None if earlier is None else round(now.cost_per_approved - earlier, 4)
+        return f"{now.cost_per_approved:,.4f} {now.currency}", change
+    seconds = now.model_seconds_per_approved or 0.0
+    earlier = before.model_seconds_per_approved if before else None
+    return f"{seconds:,.1f} s model time", _delta(seconds, earlier)
+
+
+def kpi_tiles(
+    now: RunSummary,
+    before: RunSummary,
+    cost: ApprovedDraftCost | None,
+    cost_before: ApprovedDraftCost | None,
+) -> None:
     """Run KPIs with their change against the previous period of the same length."""
     cols = st.columns(6)
     cols[0].metric("Runs", f"{now.total:,}", delta=now.total - before.total)
@@ -100,7 +121,8 @@ def kpi_tiles(now: RunSummary, before: RunSummary, cost_per_approved: str) -> No
     cols[4].metric(
         "p95 run duration", _ms(now.duration_p95_ms), delta=p95_delta, delta_color="inverse"
     )
-    cols[5].metric("Cost per approved draft", cost_per_approved)
+    cost_label, cost_delta = _cost_tile(cost, cost_before)
+    cols[5].metric("Cost per approved draft", cost_label, delta=cost_delta, delta_color="inverse")
     st.caption(
         f"Run duration p50 {_ms(now.duration_p50_ms)} · p99 {_ms(now.duration_p99_ms)} · "
         f"{now.retried_runs:,} runs needed a retry. Deltas compare with the previous period."

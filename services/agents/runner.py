@@ -73,7 +73,7 @@ def _item(
         expires_at=policy.expires_at(draft.kind, now),
         created_at=now,
         run_id=claim.run_id,
-        drafted_by=f"agent:{claim.agent.value}",
+        drafted_by=claim.agent.value,  # the agent name, as the metrics group and filter by it
         triggered_by_id=claim.triggered_by_id,
     )
 

@@ -69,6 +69,11 @@ def per_agent(session: Session, tenant_id: int, f: MetricsFilter) -> list[Approv
     return rows
 
 
+def overall(session: Session, tenant_id: int, f: MetricsFilter) -> ApprovedDraftCost | None:
+    """The row for every agent together, or None when nothing was spent or approved."""
+    return next((row for row in per_agent(session, tenant_id, f) if row.agent == ALL), None)
+
+
 def _spend(session: Session, tenant_id: int, f: MetricsFilter) -> Sequence[Any]:
     return session.execute(
         select(

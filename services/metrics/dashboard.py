@@ -30,6 +30,7 @@ class MetricsDashboard(BaseModel):
     reviews: list[reviews_m.ReviewOutcomes]
     rejection_reasons: dict[str, int]
     cost: list[cost_m.ApprovedDraftCost]
+    previous_cost: cost_m.ApprovedDraftCost | None  # every agent together, previous period
 
 
 class PromptVersionOption(BaseModel):
@@ -65,6 +66,7 @@ def get_dashboard(*, actor: Actor, filters: MetricsFilter) -> MetricsDashboard:
             reviews=outcome_rows,
             rejection_reasons=reviews_m.rejection_reasons(outcome_rows),
             cost=cost_m.per_agent(s, tenant, filters),
+            previous_cost=cost_m.overall(s, tenant, filters.previous()),
         )
 
 

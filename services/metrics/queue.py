@@ -13,6 +13,7 @@ from domain.enums import ReviewKind, ReviewStatus
 from domain.models import ReviewItem
 from services.actor import Actor
 from services.metrics.filters import MetricsFilter, bucket_key, parse_bucket, tune
+from services.metrics.reviews import review_matches
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -49,7 +50,9 @@ class QueueHealth(BaseModel):
 
 
 def health(session: Session, tenant_id: int, f: MetricsFilter, now: datetime) -> QueueHealth:
-    pending = (ReviewItem.tenant_id == tenant_id, ReviewItem.status == ReviewStatus.PENDING)
+    # The queue as it is now (no date range), narrowed by the agent/model/prompt/run filters.
+    matches = review_matches(tenant_id, f)
+    pending = (*matches, ReviewItem.status == ReviewStatus.PENDING)
     # One count per kind seeks the (tenant, kind, status) index instead of scanning the queue.
     by_kind = {
         kind: int(
@@ -82,7 +85,7 @@ def health(session: Session, tenant_id: int, f: MetricsFilter, now: datetime) ->
         for d, n, r in session.execute(
             select(day, func.count(), func.count(ReviewItem.decided_by_id.distinct()))
             .where(
-                ReviewItem.tenant_id == tenant_id,
+                *matches,
                 ReviewItem.status.in_(DECIDED),
                 ReviewItem.decided_at >= f.start,
                 ReviewItem.decided_at < f.end,

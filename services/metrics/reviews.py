@@ -46,11 +46,16 @@ class ReviewOutcomes(BaseModel):
 
 def review_where(tenant_id: int, f: MetricsFilter) -> list[ColumnElement[bool]]:
     """Conditions on ReviewItem rows for the range and every filter (via its run)."""
-    where: list[ColumnElement[bool]] = [
-        ReviewItem.tenant_id == tenant_id,
+    return [
         ReviewItem.created_at >= f.start,
         ReviewItem.created_at < f.end,
+        *review_matches(tenant_id, f),
     ]
+
+
+def review_matches(tenant_id: int, f: MetricsFilter) -> list[ColumnElement[bool]]:
+    """Conditions on ReviewItem rows for the tenant and every filter (via its run), any time."""
+    where: list[ColumnElement[bool]] = [ReviewItem.tenant_id == tenant_id]
     if f.agent is not None:
         where.append(ReviewItem.drafted_by == f.agent.value)
     if f.trigger is not None or f.status is not None:

@@ -66,7 +66,7 @@ def test_sdr_drafts_outreach_to_the_leads_own_address_with_its_llm_call(
         lead_id,
     )
     assert item.payload["to"] == "ada@acme.test" and item.payload == item.original_payload
-    assert (item.run_id, item.drafted_by, item.confidence) == (run.id, "agent:sdr", 0.7)
+    assert (item.run_id, item.drafted_by, item.confidence) == (run.id, "sdr", 0.7)
     assert item.triggered_by_id == north.users[Role.SDR].id
     assert "ada@acme.test" in item.search_text
     sla, expiry = item.due_at - item.created_at, item.expires_at - item.created_at

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from pytest import approx
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, text
 
 from domain.enums import Role
 from domain.models import LLMCall
@@ -118,16 +118,26 @@ def test_a_large_period_reads_the_rollups_with_exact_counts_and_close_percentile
     assert options.models == ["llama3.2", "qwen2.5"]
 
 
-def test_rollups_of_one_tenant_never_count_in_another(seeded: Seeded) -> None:
-    _, south, _ = seeded
-    with UnitOfWork(None, readonly=True) as uow:
-        tenants = {
-            t
-            for (t,) in uow.session.execute(
-                select(text("tenant_id")).select_from(text("metric_call_days"))
-            )
-        }
-    assert south.tenant.id in tenants
-    f = build_filter(start=DAY1, end=END, agent="finance")
-    with UnitOfWork(south.actor(Role.ADMIN), readonly=True) as uow:
-        assert not rollups.for_calls(uow.session, south.tenant.id, f)
+def test_rollups_of_one_tenant_never_count_in_another(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    north, south, _ = seeded
+    f = build_filter(start=DAY1, end=END)
+
+    def board(tenant: TenantWithUsers) -> tuple[Any, ...]:
+        d = dashboard.get_dashboard(actor=tenant.actor(Role.ADMIN), filters=f)
+        calls = sorted((r.model, r.prompt_key, r.calls) for r in d.llm)
+        return d.summary.total, d.runs_per_bucket, calls, d.cost, d.summary.estimated
+
+    exact = {t.tenant.id: board(t) for t in (north, south)}
+    monkeypatch.setenv("REVO_METRICS_EXACT_MAX_ROWS", "0")  # every tenant reads the rollups
+    get_settings.cache_clear()
+    try:
+        rolled = {t.tenant.id: board(t) for t in (north, south)}
+    finally:
+        monkeypatch.delenv("REVO_METRICS_EXACT_MAX_ROWS")
+        get_settings.cache_clear()
+    for tenant in (north, south):
+        *counts, estimated = rolled[tenant.tenant.id]
+        assert estimated and counts == list(exact[tenant.tenant.id][:-1]), tenant.tenant.slug
+    assert rolled[north.tenant.id][0] != rolled[south.tenant.id][0]

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from pytest import approx
 
-from domain.enums import ReviewKind, Role, RunStatus
+from domain.enums import AgentName, ReviewKind, Role, RunStatus
 from services.config import get_settings
 from services.errors import InvalidInput
 from services.metrics import cost, dashboard, llm, queue, reviews, runs
@@ -229,6 +229,17 @@ def test_queue_health_shows_pending_by_kind_age_overdue_and_throughput(seeded: t
     assert (other.pending, other.overdue, other.throughput) == (1, 1, [])
 
 
+def test_queue_health_is_narrowed_by_the_agent_and_model_filters(seeded: tuple) -> None:
+    north, _, _ = seeded
+    viewer = north.actor(Role.VIEWER)
+    sdr = queue.get_queue_health(actor=viewer, filters=period(agent=AgentName.SDR), now=NOW)
+    assert (sdr.pending, sdr.pending_by_kind[ReviewKind.DEAL_PROPOSAL], sdr.overdue) == (2, 0, 1)
+    assert [(t.day, t.decisions, t.reviewers) for t in sdr.throughput] == [(DAY1, 4, 2)]
+    qwen = queue.get_queue_health(actor=viewer, filters=period(model="qwen2.5"), now=NOW)
+    assert (qwen.pending, qwen.oldest_pending_at) == (0, None)
+    assert [(t.day, t.decisions, t.reviewers) for t in qwen.throughput] == [(DAY2, 2, 1)]
+
+
 def test_dashboard_returns_every_aggregate_and_the_previous_period(seeded: tuple) -> None:
     north, _, _ = seeded
     d = dashboard.get_dashboard(actor=north.actor(Role.VIEWER), filters=period())
@@ -236,6 +247,9 @@ def test_dashboard_returns_every_aggregate_and_the_previous_period(seeded: tuple
     assert len(d.runs_per_bucket) == 5 and len(d.agents) == 2 and len(d.llm) == 4
     assert len(d.latency) == 2 and len(d.reviews) == 4 and len(d.cost) == 3
     assert d.rejection_reasons == {"tone": 2, "wrong_facts": 1}
+    before = d.previous_cost  # the day before: one sdr call of 2 tokens, nothing approved
+    assert before is not None and (before.agent, before.tokens, before.approved) == ("all", 2, 0)
+    assert before.cost_per_approved is None
     options = dashboard.get_filter_options(actor=north.actor(Role.VIEWER), filters=period())
     assert options.models == ["llama3.2", "qwen2.5"]
     assert [(p.prompt_key, p.version) for p in options.prompt_versions] == [

@@ -75,6 +75,7 @@ def test_the_page_renders_every_chart_and_the_kpis_for_the_period(
     assert tiles["Success rate"].value == "60.0 %"
     assert tiles["Dead runs"].value == "1"
     assert tiles["Pending"].value == "3"
+    assert tiles["Cost per approved draft"].value == "4.0 s model time"  # no price configured
     assert not app.error
 
 
