@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -131,6 +132,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.address", args.address, "--server.port", str(args.port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.maxUploadSize", str(math.ceil(get_settings().ingest_max_upload_mb)),
     ]  # fmt: skip
     print(f"Revo Console on http://localhost:{args.port}", file=sys.stderr)
     os.chdir(ROOT)

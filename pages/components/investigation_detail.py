@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
+from pages.components.moments import utc_moment
 from services.actor import Actor
 from services.ingest import quarantine
 from services.investigations import service as investigations
@@ -57,6 +58,10 @@ def status_form(actor: Actor, item: InvestigationRead) -> None:
 def edit_form(actor: Actor, item: InvestigationRead, users: dict[int, str]) -> None:
     """Edit the fields; only what changed is saved (and audited)."""
     with st.form("edit_form"):
+        title = st.text_input("Title", value=item.title, max_chars=300)
+        description = st.text_area("Description", value=item.description or "")
+        detected = utc_moment("Detected", item.detected_at, key="edit_detected")
+        started = utc_moment("Started (empty if unknown)", item.started_at, key="edit_started")
         a, b, c = st.columns(3)
         severity = a.selectbox(
             "Severity",
@@ -80,12 +85,18 @@ def edit_form(actor: Actor, item: InvestigationRead, users: dict[int, str]) -> N
         service = a.text_input("Service", value=item.service or "", max_chars=100)
         component = b.text_input("Component", value=item.component or "", max_chars=100)
         tags = c.text_input("Tags (comma separated)", value=", ".join(item.tags))
+        cause = st.text_area("Root cause", value=item.root_cause or "")
         remediation = st.text_area("Remediation", value=item.remediation or "")
         lessons = st.text_area("Lessons learned", value=item.lessons_learned or "")
         if st.form_submit_button("Save changes"):
             try:
                 update = InvestigationUpdate(
                     version=item.row_version,
+                    title=title.strip() or None,
+                    description=description,
+                    detected_at=detected,
+                    started_at=started,
+                    root_cause=cause.strip() or None,
                     severity=severity,
                     priority=priority,
                     assignee_id=assignee or None,
@@ -96,7 +107,9 @@ def edit_form(actor: Actor, item: InvestigationRead, users: dict[int, str]) -> N
                     lessons_learned=lessons or None,
                 )
             except ValueError:
-                st.error("Please check the fields: at most 20 tags, names up to 100 characters.")
+                st.error(
+                    "Please check the fields: a title, at most 20 tags, names up to 100 characters."
+                )
                 st.stop()
             with service_errors():
                 investigations.update(

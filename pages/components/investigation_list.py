@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
+from pages.components.moments import utc_moment
 from services.actor import Actor
 from services.investigations import query
 from services.investigations import service as investigations
@@ -14,6 +15,7 @@ from services.investigations.dto import (
     InvestigationCreate,
     InvestigationFilter,
     InvestigationStatus,
+    Priority,
     Severity,
 )
 
@@ -90,23 +92,35 @@ def create_form(actor: Actor) -> None:
     """Open a new investigation."""
     with st.expander("Open a new investigation"), st.form("create_investigation"):
         title = st.text_input("Title", max_chars=300)
-        a, b = st.columns(2)
+        a, b, c = st.columns(3)
         severity = a.selectbox("Severity", list(Severity), format_func=lambda s: s.value)
-        service = b.text_input("Affected service", max_chars=100)
+        priority = b.selectbox(
+            "Priority", list(Priority), index=2, format_func=lambda p: p.value.upper()
+        )
+        service = c.text_input("Affected service", max_chars=100)
+        detected = utc_moment("Detected", datetime.now(UTC), key="new_detected")
         description = st.text_area("What is happening")
+        tags = st.text_input("Tags (comma separated)")
         if st.form_submit_button("Open investigation", type="primary"):
             if not title.strip():
                 st.error("Give the investigation a title.")
                 st.stop()
-            with service_errors():
-                created = investigations.create(
-                    actor=actor,
-                    investigation_in=InvestigationCreate(
-                        title=title.strip(),
-                        severity=severity,
-                        service=service.strip() or None,
-                        description=description,
-                    ),
+            try:
+                investigation_in = InvestigationCreate(
+                    title=title.strip(),
+                    severity=severity,
+                    priority=priority,
+                    service=service.strip() or None,
+                    description=description,
+                    detected_at=detected,
+                    tags=tags.split(","),
                 )
+            except ValueError:
+                st.error(
+                    "Please check the fields: at most 20 tags, a service up to 100 characters."
+                )
+                st.stop()
+            with service_errors():
+                created = investigations.create(actor=actor, investigation_in=investigation_in)
             st.query_params[OPEN_KEY] = str(created.id)
             st.rerun()

@@ -63,8 +63,10 @@ def read(
         return result, tip
     known = since_sha and _is_ancestor(repo, since_sha, tip)
     revs = f"{since_sha}..{tip}" if known else tip
-    out = run_git(repo, "log", "--name-only", "--no-color", "--decorate=full", f"--format={FORMAT}",
-                  revs)  # fmt: skip
+    # A merge lists the files it brought onto its first parent (the branch merged into), so a
+    # merged pull request touches what it changed and counts as a change of those services.
+    out = run_git(repo, "log", "--name-only", "--diff-merges=first-parent", "--no-color",
+                  "--decorate=full", f"--format={FORMAT}", revs)  # fmt: skip
     for chunk in out.split(RECORD)[1:]:
         result.records += 1
         fields = chunk.split(FIELD)

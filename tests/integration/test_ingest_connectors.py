@@ -63,6 +63,7 @@ def test_git_ingest_reads_commits_with_authors_files_and_merge_refs_then_only_ne
     assert cart.service == "checkout" and cart.occurred_at == T0
     merge = next(e for e in events if e.type == "merge")
     assert merge.data["pr"] == 7 and len(merge.data["parents"]) == 2
+    assert merge.data["files"] == ["checkout/cart.py"] and merge.service == "checkout"
     assert any("refs/heads/main" in r for r in merge.data["refs"])
 
     sha = commit(repo, "payments/api.py", "v2", "Retry card declines", T0 + timedelta(hours=1))

@@ -202,3 +202,57 @@ def test_a_note_typed_on_the_page_appears_on_the_timeline_and_in_the_notes(
 def test_an_unknown_investigation_shows_a_clear_message(app: AppTest, two_tenants: Pair) -> None:
     _signed_in(app, two_tenants[0].users[Role.VIEWER].id, 999_999)
     assert any("no investigation #999999" in _text(e.value) for e in app.error)
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_an_incident_found_hours_ago_is_opened_with_its_detection_time_and_then_edited(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    reviewer = two_tenants[0].actor(Role.REVIEWER)
+    _signed_in(app, two_tenants[0].users[Role.REVIEWER].id)
+    found = (utcnow() - timedelta(hours=3)).replace(second=0, microsecond=0)
+    next(t for t in app.text_input if t.label == "Title").set_value("Queue backlog")
+    app.date_input(key="new_detected_day").set_value(found.date())
+    app.time_input(key="new_detected_time").set_value(found.time())
+    next(t for t in app.text_input if t.label.startswith("Tags")).set_value("Queue, sev2")
+    app.button(key="FormSubmitter:create_investigation-Open investigation").click().run()
+    assert not app.exception, app.exception
+    inv_id = int(app.query_params["investigation"])
+    opened = investigations.get(actor=reviewer, investigation_id=inv_id)
+    assert (opened.detected_at, opened.tags) == (found, ["queue", "sev2"])
+
+    started = found - timedelta(minutes=20)
+    next(t for t in app.text_input if t.label == "Title").set_value("Queue backlog in billing")
+    app.date_input(key="edit_started_day").set_value(started.date())
+    app.time_input(key="edit_started_time").set_value(started.time())
+    next(t for t in app.text_area if t.label == "Root cause").set_value("Stuck consumer")
+    app.button(key="FormSubmitter:edit_form-Save changes").click().run()
+    assert not app.exception, app.exception
+    edited = investigations.get(actor=reviewer, investigation_id=inv_id)
+    assert (edited.title, edited.started_at, edited.root_cause) == (
+        "Queue backlog in billing",
+        started,
+        "Stuck consumer",
+    )
+    assert edited.detected_at == found  # untouched, unchanged
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_suggestions_follow_the_window_and_severity_chosen_and_keep_the_score_shown(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, ids = _incident(two_tenants)
+    _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
+    assert app.button(key=f"suggestion_accept_{ids['deploy']}")  # info and up, 6 h before
+    app.selectbox(key="corr_sev").set_value(EventSeverity.HIGH).run()
+    assert not app.exception, app.exception
+    shown = [b.key for b in app.button if (b.key or "").startswith("suggestion_accept_")]
+    assert shown == [f"suggestion_accept_{ids['spike']}"]
+    app.number_input(key="corr_before").set_value(1).run()
+    score = next(
+        c.value for c in app.caption if c.value.startswith("score") and "error spike" in c.value
+    )
+    app.button(key=f"suggestion_accept_{ids['spike']}").click().run()
+    assert not app.exception, app.exception
+    (link,) = correlation.links(actor=two_tenants[0].actor(Role.VIEWER), investigation_id=inv_id)
+    assert link.event.id == ids["spike"] and f"score {link.score:.2f}" in score
