@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -120,27 +121,23 @@ def _load(uow: UnitOfWork, actor: Actor, run_id: int, expected_version: int | No
     return run
 
 
-def cancel(
-    *, actor: Actor, run_id: int, expected_version: int | None = None, reason: str | None = None
+def _change(
+    actor: Actor,
+    run_id: int,
+    expected_version: int | None,
+    action: str,
+    change: Callable[[AgentRun], None],
+    reason: str | None = None,
 ) -> RunRead:
-    """Cancel a queued, retrying or running run; a running one's results are discarded."""
+    """Load the run (permission, version), change it, audit before/after, commit once."""
     with UnitOfWork(actor) as uow:
         run = _load(uow, actor, run_id, expected_version)
-        if run.status not in CANCELLABLE:
-            raise InvalidTransition(
-                f"Run #{run_id} is {run.status.value}; only queued, retrying or running runs "
-                "can be cancelled."
-            )
         before = audit.snapshot(run, AUDITED)
-        run.status = transitions.agent_run(run.status, RunStatus.CANCELLED)
-        run.finished_at = utcnow()
-        run.next_attempt_at = None
-        run.lease_owner = None
-        run.lease_expires_at = None
+        change(run)
         uow.session.flush()
         audit.record(
             uow,
-            action="run.cancelled",
+            action=action,
             entity_type="agent_run",
             entity_id=run.id,
             before=before,
@@ -151,30 +148,40 @@ def cancel(
         return RunRead.model_validate(run)
 
 
+def _cancelled(run: AgentRun) -> None:
+    if run.status not in CANCELLABLE:
+        raise InvalidTransition(
+            f"Run #{run.id} is {run.status.value}; only queued, retrying or running runs "
+            "can be cancelled."
+        )
+    run.status = transitions.agent_run(run.status, RunStatus.CANCELLED)
+    run.finished_at = utcnow()
+    run.next_attempt_at = None
+    run.lease_owner = None
+    run.lease_expires_at = None
+
+
+def _retried(run: AgentRun) -> None:
+    if run.status not in RETRYABLE:
+        raise InvalidTransition(
+            f"Run #{run.id} is {run.status.value}; only failed or dead runs can be retried."
+        )
+    run.status = transitions.agent_run(run.status, RunStatus.RETRYING)
+    run.next_attempt_at = utcnow()
+    run.finished_at = None
+    run.max_attempts = max(run.max_attempts, run.attempts + 1)
+
+
+def cancel(
+    *, actor: Actor, run_id: int, expected_version: int | None = None, reason: str | None = None
+) -> RunRead:
+    """Cancel a queued, retrying or running run; a running one's results are discarded."""
+    return _change(actor, run_id, expected_version, "run.cancelled", _cancelled, reason)
+
+
 def retry(*, actor: Actor, run_id: int, expected_version: int | None = None) -> RunRead:
     """Send a failed or dead run back to the workers now (a dead run gets one more attempt)."""
-    with UnitOfWork(actor) as uow:
-        run = _load(uow, actor, run_id, expected_version)
-        if run.status not in RETRYABLE:
-            raise InvalidTransition(
-                f"Run #{run_id} is {run.status.value}; only failed or dead runs can be retried."
-            )
-        before = audit.snapshot(run, AUDITED)
-        run.status = transitions.agent_run(run.status, RunStatus.RETRYING)
-        run.next_attempt_at = utcnow()
-        run.finished_at = None
-        run.max_attempts = max(run.max_attempts, run.attempts + 1)
-        uow.session.flush()
-        audit.record(
-            uow,
-            action="run.retried",
-            entity_type="agent_run",
-            entity_id=run.id,
-            before=before,
-            after=audit.snapshot(run, AUDITED),
-        )
-        uow.commit()
-        return RunRead.model_validate(run)
+    return _change(actor, run_id, expected_version, "run.retried", _retried)
 
 
 def can_retry(*, actor: Actor, agent: AgentName, status: RunStatus) -> bool:

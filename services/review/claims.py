@@ -127,6 +127,7 @@ def next_item(*, actor: Actor) -> ReviewItemRead | None:
                 ReviewItem.status == ReviewStatus.PENDING,
                 ReviewItem.kind.in_(kinds),
                 or_(ReviewItem.claimed_by_id.is_(None), ReviewItem.claim_expires_at <= now),
+                or_(ReviewItem.expires_at.is_(None), ReviewItem.expires_at > now),
                 or_(
                     ReviewItem.triggered_by_id.is_(None),
                     ReviewItem.triggered_by_id != actor.user_id,

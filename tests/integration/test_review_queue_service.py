@@ -123,6 +123,7 @@ def test_an_item_past_its_expiry_cannot_be_approved_or_rejected_before_the_sweep
         )
     assert rs.count_emails() == 0
     assert review.get_item(actor=actor, item_id=item.id).item.status is ReviewStatus.PENDING
+    assert review.next_item(actor=actor) is None  # "next item" passes over it too
 
 
 def test_every_worker_runs_the_sla_sweep_so_expired_items_leave_the_queue(
