@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     ingest_breaker_threshold: int = Field(default=3, ge=1)
     ingest_breaker_cooldown_s: float = Field(default=60.0, ge=0)
     ingest_future_skew_s: int = Field(default=300, ge=0)
+    ingest_slow_span_ms: float = Field(default=1000.0, gt=0)
 
     @property
     def ingest_root_paths(self) -> list[Path]:

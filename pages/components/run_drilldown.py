@@ -74,7 +74,7 @@ def run_detail(actor: Actor, rows: list[RunRow]) -> None:
     items = pd.DataFrame(
         [i.model_dump() for i in detail.review_items],
         columns=["id", "kind", "status", "subject_label", "created_at", "decided_at",
-                 "reason_code", "edit_distance", "comment"],
+                 "decided_by", "reason_code", "edit_distance", "comment"],
     )  # fmt: skip
     st.markdown(f"**Review items it produced** ({len(detail.review_items)})")
     safe_dataframe(items, hide_index=True, width="stretch", key="run_items")

@@ -55,7 +55,9 @@ def parse_bytes(
     if source is EventSource.METRICS:
         return metrics.parse(data, now=now, skew=skew, max_line=limit)
     if source is EventSource.TRACES:
-        return traces.parse(data, now=now, skew=skew, max_line=limit)
+        return traces.parse(
+            data, now=now, skew=skew, max_line=limit, slow_ms=settings.ingest_slow_span_ms
+        )
     if source is EventSource.CI:
         return ci.parse(data, now=now, skew=skew, max_line=limit, service=service)
     raise InvalidInput(f"Files cannot be ingested as {source.value}; use one of "

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from domain.enums import LLMOutcome
-from domain.models import AgentRun, LLMCall, ReviewItem
+from domain.models import AgentRun, LLMCall, ReviewItem, User
 from services.actor import Actor
 from services.errors import NotFound
 from services.metrics.filters import MetricsFilter, run_where, tune
@@ -74,6 +74,7 @@ class ReviewDecisionRead(BaseModel):
     reason_code: str | None
     edit_distance: int | None
     comment: str | None
+    decided_by: str | None = None  # the person's display name
 
 
 class RunDetail(BaseModel):
@@ -115,8 +116,11 @@ def get_run_detail(*, actor: Actor, run_id: int) -> RunDetail:
         calls = uow.session.scalars(
             select(LLMCall).where(LLMCall.run_id == run_id).order_by(LLMCall.created_at, LLMCall.id)
         ).all()
-        items = uow.session.scalars(
-            select(ReviewItem).where(ReviewItem.run_id == run_id).order_by(ReviewItem.id)
+        items = uow.session.execute(
+            select(ReviewItem, User.display_name)
+            .outerjoin(User, User.id == ReviewItem.decided_by_id)
+            .where(ReviewItem.run_id == run_id)
+            .order_by(ReviewItem.id)
         ).all()
         call_rows = []
         for call in calls:
@@ -128,7 +132,10 @@ def get_run_detail(*, actor: Actor, run_id: int) -> RunDetail:
         return RunDetail(
             run=RunRow.model_validate(run),
             calls=call_rows,
-            review_items=[ReviewDecisionRead.model_validate(i) for i in items],
+            review_items=[
+                ReviewDecisionRead.model_validate(item).model_copy(update={"decided_by": who})
+                for item, who in items
+            ],
         )
 
 

@@ -6,10 +6,12 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from domain.enums import EventSource, Role
 from domain.models import Event, QuarantinedRecord
+from services.config import get_settings
 from services.ingest import service as ingest
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
@@ -180,6 +182,22 @@ def test_spans_give_slow_and_failed_span_events(two_tenants: Pair, ingest_root: 
         "span_slow",
         "span_failed",
     }
+
+
+def test_the_slow_span_threshold_is_a_setting(
+    two_tenants: Pair, ingest_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    north, _ = two_tenants
+    monkeypatch.setenv("REVO_INGEST_SLOW_SPAN_MS", "25")
+    get_settings.cache_clear()
+    report = ingest.ingest_file(
+        actor=north.actor(Role.ADMIN),
+        source=EventSource.TRACES,
+        path=_write(ingest_root, "spans.jsonl", spans()),
+    )
+    assert (report.inserted, report.skipped) == (3, 0)  # 30 ms and 2.5 s are slow now
+    kinds = sorted(e.type for e in _events(north.tenant.id, EventSource.TRACES))
+    assert kinds == ["span_failed", "span_slow", "span_slow"]
 
 
 def test_ingesting_the_same_inputs_twice_changes_nothing(

@@ -234,6 +234,33 @@ def test_amount_above_the_limit_needs_a_second_different_approver(two_tenants: P
     assert [(r.round_no, r.review_item_id) for r in rounds] == [(1, item.id)]
 
 
+@pytest.mark.parametrize(
+    ("kind", "amount", "limit"),
+    [(K.COUNTER_OFFER, 60_000, 50_000), (K.DUNNING_NOTICE, 12_000, 10_000)],
+)
+def test_counter_offers_and_dunning_notices_above_their_limits_need_four_eyes(
+    two_tenants: Pair, kind: ReviewKind, amount: float, limit: float
+) -> None:
+    north, _ = two_tenants
+    t = north.tenant.id
+
+    def subject(n: int) -> int:  # one invoice each: the cadence rule is not what is tested
+        if kind is K.COUNTER_OFFER:
+            return rs.deal(t, amount=f"{amount}.00")
+        return rs.invoice(t, number=f"INV-{n}")
+
+    small = rs.draft(t, kind, subject(1), amount=limit)  # at the limit: one approver will do
+    big = rs.draft(t, kind, subject(2), amount=amount)
+    admin = north.actor(Role.ADMIN)
+    done = review.approve(actor=admin, item_id=small.id, seen_version=small.row_version)
+    assert done.item.status is ReviewStatus.EXECUTED
+    first = review.approve(actor=admin, item_id=big.id, seen_version=big.row_version)
+    assert first.item.status is ReviewStatus.PENDING
+    assert first.item.first_approver_id == admin.user_id
+    with pytest.raises(PolicyRefused, match="four-eyes"):
+        review.approve(actor=admin, item_id=big.id, seen_version=first.item.row_version)
+
+
 def test_the_user_who_triggered_the_run_may_not_approve_its_output(two_tenants: Pair) -> None:
     north, _ = two_tenants
     sdr = north.actor(Role.SDR)

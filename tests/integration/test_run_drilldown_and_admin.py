@@ -60,6 +60,8 @@ def test_run_detail_lists_its_llm_calls_and_review_decisions(seeded: Seeded) -> 
         (data.items["i2"], "executed", None, 12),
         (data.items["i3"], "rejected", "tone", None),
     ]
+    names = north.users[Role.REVIEWER].display_name, north.users[Role.SDR].display_name
+    assert tuple(i.decided_by for i in detail.review_items) == names
 
 
 def test_run_detail_of_another_tenants_run_is_not_found(seeded: Seeded) -> None:
