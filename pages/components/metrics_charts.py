@@ -102,13 +102,18 @@ def queue_ages(health: QueueHealth) -> go.Figure:
     return _layout(fig, "Pending items by age", "items")
 
 
+THROUGHPUT_HOVER = "%{x|%Y-%m-%d}: %{y} decisions by %{customdata} reviewers<extra></extra>"
+
+
 def throughput(health: QueueHealth) -> go.Figure:
-    """Bars: review decisions per day."""
+    """Bars: review decisions per day, with how many people made them."""
     fig = go.Figure()
     if health.throughput:
         fig.add_bar(
             x=[t.day for t in health.throughput],
             y=[t.decisions for t in health.throughput],
             name="decisions",
+            customdata=[t.reviewers for t in health.throughput],
+            hovertemplate=THROUGHPUT_HOVER,
         )
     return _layout(fig, "Reviewer throughput per day", "decisions")
