@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.session import USER_KEY, sign_in, sign_out
-from services import auth, worker
+from services import auth, logs, worker
 from services.auth import Action, SignedInUser
 
 st.set_page_config(page_title="Revo Console", page_icon=":material/verified_user:", layout="wide")
+logs.configure_once()
 worker.start_embedded_worker()  # once per process; agent runs execute in the background
+logs.start(request_id=uuid.uuid4().hex[:12])  # this script run: one request of one session
 
 PAGES: list[tuple[Action, str, str, str]] = [
     (Action.VIEW_HOME, "pages/home.py", "Home", ":material/home:"),
@@ -48,6 +52,7 @@ if not isinstance(user, SignedInUser):
     st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")]).run()
     st.stop()
 
+logs.bind(tenant_id=user.actor.tenant_id, user_id=user.actor.user_id, role=user.actor.role.value)
 pages = [
     st.Page(path, title=title, icon=icon, default=(action is Action.VIEW_HOME))
     for action, path, title, icon in PAGES

@@ -179,8 +179,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from services import worker
+    from services import logs, worker
 
+    logs.configure()
     _ready_db()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

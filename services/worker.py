@@ -26,7 +26,7 @@ from domain import transitions
 from domain.base import utcnow
 from domain.enums import AgentName, RunStatus
 from domain.models import AgentRun
-from services import audit, db
+from services import audit, db, logs
 from services.config import get_settings
 from services.errors import DatabaseUnavailable, ServiceError
 from services.llm.client import get_client
@@ -221,6 +221,7 @@ def run_worker(
     lease = lease_s or settings.worker_lease_s
     poll = poll_s or settings.worker_poll_s
     halt = stop or threading.Event()
+    logs.bind(worker=wid)
     sweep = _Sweep(settings.review_sweep_s)
     done = 0
     while not halt.is_set():

@@ -20,7 +20,7 @@ from domain.base import utcnow
 from domain.enums import ReviewStatus, RunStatus
 from domain.models import AgentRun, ReviewItem
 from domain.review_policy import ReviewPolicy
-from services import audit, prompts
+from services import audit, logs, prompts
 from services.agents.base import AgentRefused, Draft, Inputs
 from services.agents.registry import AGENTS
 from services.config import get_settings
@@ -180,6 +180,11 @@ def _prepare(claim: Claim) -> tuple[Inputs, prompts.PromptRead]:
 def execute(claim: Claim) -> RunStatus | str:
     """Run a claimed run to its next status (succeeded, retrying, dead, cancelled if lost),
     or WAITING when the model is unreachable and the run waits for it."""
+    with logs.bound(tenant_id=claim.tenant_id, run_id=claim.run_id, agent=claim.agent.value):
+        return _execute(claim)
+
+
+def _execute(claim: Claim) -> RunStatus | str:
     agent = AGENTS[claim.agent]
     started = time.perf_counter()
     try:

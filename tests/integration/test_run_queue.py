@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -18,9 +20,10 @@ from sqlalchemy import select
 
 from domain.enums import AgentName, LLMOutcome, Role, RunStatus
 from domain.models import AgentRun, AuditEntry, LLMCall, ReviewItem
-from services import db, runs, worker
+from services import db, logs, runs, worker
 from services.agents import runner
 from services.cli import main as revo
+from services.config import get_settings
 from services.errors import InvalidTransition
 from services.tenants import TenantWithUsers, create_tenant_with_users
 from tests import agent_data
@@ -105,6 +108,31 @@ def test_failing_run_retries_with_backoff_and_then_is_dead(
     assert outcomes == [LLMOutcome.INVALID] * 3
     expected = ["run.enqueued"] + ["run.claimed", "run.retrying"] * 2 + ["run.claimed", "run.dead"]
     assert actions == expected
+
+
+def test_a_failing_run_logs_json_lines_naming_its_tenant_run_agent_and_worker(
+    llm: ScriptedLLM,
+    two_tenants: tuple[TenantWithUsers, TenantWithUsers],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llm.answers["OutreachDraft"] = '{"subject": "x"}'
+    [run_id] = enqueue_leads(two_tenants[0], 1, max_attempts=1)
+    monkeypatch.setenv("REVO_LOG_FORMAT", "json")
+    get_settings.cache_clear()
+    logger = logging.getLogger(logs.LOGGER)
+    saved = logger.handlers, logger.propagate, logger.level
+    out = io.StringIO()
+    try:
+        logs.configure(stream=out)
+        worker.run_worker(worker_id="w-json", once=True)
+    finally:
+        logger.handlers, logger.propagate = saved[0], saved[1]
+        logger.setLevel(saved[2])
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    failed = next(r for r in records if r["message"].startswith(f"run {run_id} failed"))
+    assert failed["level"] == "WARNING" and failed["logger"] == "services.agents.runner"
+    assert (failed["run_id"], failed["tenant_id"]) == (run_id, two_tenants[0].tenant.id)
+    assert (failed["agent"], failed["worker"]) == ("sdr", "w-json")
 
 
 def test_retry_waits_for_its_backoff(
