@@ -126,6 +126,9 @@ def aggregates(actor: Actor, f: MetricsFilter) -> dict[str, Callable[[], Any]]:
         "llm_latency_per_bucket": lambda: llm.get_latency_per_bucket(**kw),
         "review_outcomes": lambda: reviews.get_review_outcomes(**kw),
         "cost_per_approved": lambda: cost.get_cost_per_approved_draft(**kw),
+        "cost_per_approved_previous": lambda: cost.get_cost_per_approved_draft(
+            actor=actor, filters=f.previous()
+        ),
         "queue_health": lambda: queue.get_queue_health(**kw),
         "recent_runs": lambda: drilldown.list_recent_runs(**kw),
         "filter_options": lambda: dashboard.get_filter_options(**kw),

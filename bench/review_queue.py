@@ -100,6 +100,9 @@ def render_ms(actor: Actor) -> float:
         app.run()
         times.append((time.perf_counter() - started) * 1000)
     assert not app.exception, app.exception
+    # The figure is for the real page: the queue with its first 50 rows.
+    assert app.title[0].value == "Review queue", [t.value for t in app.title]
+    assert len(app.dataframe[0].value) == 50, len(app.dataframe[0].value)
     return statistics.median(times)
 
 

@@ -62,13 +62,19 @@ def _ingest_forms(actor: Actor) -> None:
             _report(report)
 
 
+Q_CURSORS = "quarantine_cursors"
+
+
 def _quarantine(actor: Actor) -> None:
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
+    cursors: list[str | None] = st.session_state.setdefault(Q_CURSORS, [None])
     with service_errors():
-        page = quarantine.list_quarantine(actor=actor, limit=20)
+        page = quarantine.list_quarantine(actor=actor, limit=20, cursor=cursors[-1])
     if not page.items:
         st.caption("Nothing in quarantine.")
+    elif page.next_cursor or len(cursors) > 1:
+        st.caption(f"Page {len(cursors)} of the quarantine, newest first.")
     for rec in page.items:
         with st.expander(f"#{rec.id} {rec.source.value} · {rec.origin} · {rec.position}"):
             st.error(plain(rec.reason))
@@ -87,6 +93,13 @@ def _quarantine(actor: Actor) -> None:
                         actor=actor, record_id=rec.id, reason="discarded on the ingest panel"
                     )
                 st.rerun()
+    prev, nxt = st.columns(2)
+    if len(cursors) > 1 and prev.button("Newer quarantined records", key="q_prev"):
+        cursors.pop()
+        st.rerun()
+    if page.next_cursor and nxt.button("Older quarantined records", key="q_next"):
+        cursors.append(page.next_cursor)
+        st.rerun()
 
 
 def render(actor: Actor) -> None:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from domain.base import utcnow
 from domain.enums import ReasonCode, ReviewKind, ReviewStatus, Risk, Role
+from domain.models import User
 from services import review, worker
+from services.actor import Actor
 from services.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from services.review import ReviewQueueFilter
-from services.tenants import TenantWithUsers
+from services.seed.bulk import seed_bulk
+from services.tenants import TenantWithUsers, find_tenant
+from services.uow import UnitOfWork
 from tests.integration import review_support as rs
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
@@ -238,3 +243,28 @@ def test_the_detail_shows_the_artifacts_context_and_history(two_tenants: Pair) -
     assert [a.action for a in detail.audit] == ["review.submitted"]
     assert not review.get_item(actor=north.actor(Role.SDR), item_id=item.id).may_decide
     assert not review.get_item(actor=north.actor(Role.VIEWER), item_id=item.id).may_decide
+
+
+def test_the_list_total_is_exact_on_a_short_list_and_capped_at_a_thousand_on_a_long_one(
+    db_url: str,
+) -> None:
+    seed_bulk(review_items=1_100, runs=0, llm_calls=0, events=0, tenant_slug="big")
+    tenant = find_tenant(slug="big")
+    assert tenant is not None
+    with UnitOfWork(None, readonly=True) as uow:
+        admin = uow.session.scalar(
+            select(User).where(User.tenant_id == tenant.id, User.role == Role.ADMIN)
+        )
+        assert admin is not None
+        actor = Actor(user_id=admin.id, tenant_id=tenant.id, role=Role.ADMIN, label="admin")
+    everything = ReviewQueueFilter(statuses=list(ReviewStatus))
+    page = review.list_queue(actor=actor, filters=everything, limit=10)
+    assert (page.total, page.total_capped) == (1_000, True)
+    later = review.list_queue(actor=actor, filters=everything, cursor=page.next_cursor)
+    assert (later.total, later.total_capped) == (1_000, True)
+    one_kind = ReviewQueueFilter(kinds=[K.CONTRACT], statuses=[ReviewStatus.EXPIRED])
+    few = review.list_queue(actor=actor, filters=one_kind, limit=200)
+    assert few.next_cursor is None and few.total == len(few.items) > 0
+    assert not few.total_capped
+    counted = review.list_queue(actor=actor, filters=one_kind, limit=1)
+    assert (counted.total, counted.total_capped) == (few.total, False)

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from domain.base import utcnow
 from domain.enums import EventSeverity, EventSource, InvestigationStatus, LinkStatus, Role, Severity
+from services.ingest import service as ingest
 from services.investigations import correlation, dependencies
 from services.investigations import service as investigations
 from services.investigations.dto import InvestigationCreate
@@ -256,3 +257,26 @@ def test_suggestions_follow_the_window_and_severity_chosen_and_keep_the_score_sh
     assert not app.exception, app.exception
     (link,) = correlation.links(actor=two_tenants[0].actor(Role.VIEWER), investigation_id=inv_id)
     assert link.event.id == ids["spike"] and f"score {link.score:.2f}" in score
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_the_quarantine_pages_through_more_records_than_fit_on_one_page(
+    app: AppTest, two_tenants: Pair, ingest_root: Path
+) -> None:
+    good = log_line(utcnow() - timedelta(hours=1), "a")
+    (ingest_root / "bad.log").write_text(good + "\n" + "\n".join(["{oops"] * 25) + "\n")
+    report = ingest.ingest_file(
+        actor=two_tenants[0].actor(Role.ADMIN), source=EventSource.LOGS, path="bad.log"
+    )
+    assert (report.inserted, report.quarantined) == (1, 25)
+    _signed_in(app, two_tenants[0].users[Role.ADMIN].id)
+
+    def lines() -> list[str]:
+        return [e.label for e in app.expander if " · line " in e.label]
+
+    assert len(lines()) == 20 and "line 26" in lines()[0]  # newest first
+    app.button(key="q_next").click().run()
+    assert not app.exception, app.exception
+    assert len(lines()) == 5 and "line 2" in lines()[-1]
+    app.button(key="q_prev").click().run()
+    assert len(lines()) == 20
