@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Engine, select, text
 
 from domain.enums import Role
 from domain.models import User
@@ -177,6 +177,7 @@ def seed_bulk(
             writer.close()
         rollup_sql.rebuild(conn)
         rollup_sql.install(conn)
+    _refresh_statistics(engine, [table for table, n in counts.items() if n])
     seconds = time.perf_counter() - started
     total_rows = sum(counts.values())
     return BulkSeedReport(
@@ -187,6 +188,20 @@ def seed_bulk(
         seconds=round(seconds, 3),
         rows_per_s=round(total_rows / seconds, 1) if seconds > 0 else 0.0,
     )
+
+
+def _refresh_statistics(engine: Engine, tables: list[str]) -> None:
+    """Give the query planner fresh statistics for what was just loaded: without them (until
+    autovacuum gets to it) PostgreSQL plans the queue's first page as a sort of every row."""
+    if not tables:
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"ANALYZE {', '.join(tables)}"))
+            return
+        conn.execute(text("PRAGMA analysis_limit = 1000"))  # sampled, as PostgreSQL does
+        for table in tables:
+            conn.execute(text(f"ANALYZE {table}"))
 
 
 def _reporter(progress: Progress | None, table: str, total: int) -> Done:
