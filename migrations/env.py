@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 import domain.models  # noqa: F401  (registers every table on the metadata)
 from domain.base import Base, UTCDateTime
-from services import db
+from services import db, migrate
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,6 +30,7 @@ def _configure(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_object=migrate.include_object,
         render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
     )

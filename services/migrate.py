@@ -13,6 +13,15 @@ from sqlalchemy import inspect
 from services import db
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# One engine's indexes that migrations make and the models do not describe (r7queuesearch).
+UNMANAGED_INDEXES = frozenset({"ix_review_items_search_trgm"})
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """What autogenerate compares: everything but the unmanaged indexes."""
+    return not (type_ == "index" and name in UNMANAGED_INDEXES)
 
 
 def alembic_config(raw_url: str) -> Config:
