@@ -59,7 +59,7 @@ class Event(TenantScoped, Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("tenant_id", "source", "external_id"),
-        Index("ix_events_tenant_occurred", "tenant_id", "occurred_at"),
+        Index("ix_events_tenant_occurred_id", "tenant_id", "occurred_at", "id"),  # timeline order
         Index("ix_events_tenant_service_occurred", "tenant_id", "service", "occurred_at"),
     )
 
