@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import statistics
 import sys
 import time
@@ -152,6 +153,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     for engine in args.engines.split(","):
         actor = prepare(engine, args.quick, args.reuse)
+        os.sync()  # time the queries, not the kernel writing the load back to disk
         # The page's default: the last 30 whole UTC days, today included.
         today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         f = build_filter(start=today - timedelta(days=29), end=today + timedelta(days=1))

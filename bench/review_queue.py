@@ -63,6 +63,7 @@ def measure(engine: str, url: str, items: int, runs: int) -> Actor:
     db.configure(url)
     seed_bulk(review_items=items, runs=0, llm_calls=0, events=0, tenant_slug=TENANT)
     actor = _reviewer()
+    os.sync()  # time the queries, not the kernel writing the load back to disk
     filtered = review.ReviewQueueFilter(
         kinds=[ReviewKind.OUTREACH_EMAIL], min_confidence=0.6, max_confidence=0.9
     )
