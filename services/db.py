@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -105,6 +105,16 @@ def current_engine() -> Engine:
     bind = session_factory().kw["bind"]
     assert isinstance(bind, Engine)
     return bind
+
+
+def row_locked(query: Select[Any], session: Session, *, skip_locked: bool = False) -> Select[Any]:
+    """The query taking row locks on PostgreSQL (``FOR UPDATE``, optionally ``SKIP LOCKED``).
+
+    SQLite has no row locks and needs none: every writer begins ``IMMEDIATE`` and queues.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return query
+    return query.with_for_update(skip_locked=skip_locked)
 
 
 def is_sqlite() -> bool:

@@ -101,9 +101,7 @@ def claim_next(worker_id: str, lease_s: float) -> Claim | None:
                 .limit(1)
                 .execution_options(populate_existing=True)
             )
-            if not db.is_sqlite():
-                query = query.with_for_update(skip_locked=True)
-            run = uow.session.scalar(query)
+            run = uow.session.scalar(db.row_locked(query, uow.session, skip_locked=True))
             if run is None:
                 return None
             current = run.status

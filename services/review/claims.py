@@ -10,6 +10,7 @@ from domain.base import utcnow
 from domain.enums import ReviewStatus
 from domain.models import ReviewItem
 from domain.review_policy import check_may_decide
+from services import db
 from services.actor import Actor
 from services.config import get_settings
 from services.errors import Conflict, InvalidTransition, PermissionDenied
@@ -140,9 +141,7 @@ def next_item(*, actor: Actor) -> ReviewItemRead | None:
             .order_by(ReviewItem.priority, ReviewItem.due_at, ReviewItem.id)
             .limit(1)
         )
-        if uow.session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        item = uow.session.scalar(stmt)
+        item = uow.session.scalar(db.row_locked(stmt, uow.session, skip_locked=True))
         if item is None:
             return None
         _release_mine(uow, actor, now, keep=item.id)

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from domain.base import utcnow
 from domain.enums import ReviewKind, ReviewStatus, Risk
 from domain.models import ReviewItem
 from domain.text_diff import payload_text
+from services import db
 from services.review import items
 from services.review import policy as policies
 from services.review.schemas import ReviewItemRead
@@ -63,25 +64,19 @@ def submit_draft(*, tenant_id: int, draft_in: ReviewDraftCreate) -> ReviewItemRe
         return items.to_read(item, now)
 
 
-def _locked(query: Select[ReviewItem], uow: UnitOfWork) -> Select[ReviewItem]:
-    # Several workers sweep the same database: each passes over the rows another is sweeping.
-    if uow.session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
-
-
 def expire_overdue(*, now: datetime | None = None) -> int:
     """Expire pending items past their expiry and free lapsed claims; returns items changed."""
     now = now or utcnow()
     changed = 0
     with UnitOfWork(None) as uow:
         expired = uow.session.scalars(
-            _locked(
+            db.row_locked(
                 select(ReviewItem)
                 .where(ReviewItem.status == ReviewStatus.PENDING, ReviewItem.expires_at <= now)
                 .order_by(ReviewItem.id)
                 .limit(SWEEP_BATCH),
-                uow,
+                uow.session,
+                skip_locked=True,  # concurrent sweeps pass over each other's rows
             )
         ).all()
         for item in expired:
@@ -92,14 +87,15 @@ def expire_overdue(*, now: datetime | None = None) -> int:
             item.updated_at = now
             items.record(uow, item, "review.expired", before, reason="past its expiry time")
         lapsed = uow.session.scalars(
-            _locked(
+            db.row_locked(
                 select(ReviewItem)
                 .where(
                     ReviewItem.status == ReviewStatus.PENDING, ReviewItem.claim_expires_at <= now
                 )
                 .order_by(ReviewItem.id)
                 .limit(SWEEP_BATCH),
-                uow,
+                uow.session,
+                skip_locked=True,  # concurrent sweeps pass over each other's rows
             )
         ).all()
         for item in lapsed:

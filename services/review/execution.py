@@ -33,6 +33,7 @@ from domain.review_policy import (
     check_dunning_cadence,
     check_may_contact,
 )
+from services import db
 from services.config import get_settings
 from services.review import items, rca
 from services.review.mailer import DeliveryFailed, deliver
@@ -213,8 +214,7 @@ SUBJECTS: dict[ReviewKind, type[Any]] = {
 def _lock_subject(uow: UnitOfWork, item: ReviewItem) -> Any:
     model = SUBJECTS[item.kind]
     stmt = select(model).where(model.id == item.subject_id)
-    if uow.session.get_bind().dialect.name == "postgresql":  # SQLite writers queue anyway
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    stmt = db.row_locked(stmt, uow.session).execution_options(populate_existing=True)
     return uow.session.scalar(stmt)
 
 

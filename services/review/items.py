@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from domain import transitions
 from domain.enums import ReviewStatus
 from domain.models import AuditEntry, ReviewItem, User
-from services import audit
+from services import audit, db
 from services.actor import Actor
 from services.errors import Conflict, NotFound
 from services.review.schemas import ReviewItemRead
@@ -59,9 +59,7 @@ def to_read(item: ReviewItem, now: datetime) -> ReviewItemRead:
 def load(session: Session, item_id: int, *, lock: bool = False) -> ReviewItem:
     """The item (row-locked on PostgreSQL when ``lock``), or NotFound."""
     stmt = select(ReviewItem).where(ReviewItem.id == item_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    item = session.scalar(stmt)
+    item = session.scalar(db.row_locked(stmt, session) if lock else stmt)
     if item is None:
         raise NotFound(f"There is no review item #{item_id}.")
     return item
