@@ -8,6 +8,7 @@ Only system work (migrations, seeding, the worker's claim loop) opens a session 
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy import event
@@ -46,8 +47,15 @@ def _check_new_rows(session: Session, _ctx: Any, _instances: Any) -> None:
             raise PermissionError("refusing to write a row that belongs to another tenant")
 
 
+# The factories already hooked. Not ``event.contains``: SQLAlchemy keys its listener registry
+# by ``id()``, so a new factory at a collected one's address looked hooked and went unscoped.
+_HOOKED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
 def install(factory: sessionmaker[Session]) -> None:
-    """Attach the tenant hooks to every session the factory makes."""
-    if not event.contains(factory, "do_orm_execute", _add_tenant_criteria):
-        event.listen(factory, "do_orm_execute", _add_tenant_criteria)
-        event.listen(factory, "before_flush", _check_new_rows)
+    """Attach the tenant hooks to every session the factory makes (once per factory)."""
+    if factory in _HOOKED:
+        return
+    event.listen(factory, "do_orm_execute", _add_tenant_criteria)
+    event.listen(factory, "before_flush", _check_new_rows)
+    _HOOKED.add(factory)

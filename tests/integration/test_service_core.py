@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from decimal import Decimal
 
@@ -87,6 +88,25 @@ def test_new_rows_take_the_actors_tenant_when_none_is_given(two_tenants: Pair) -
         uow.session.add(deal)
         uow.commit()
     assert deal.tenant_id == north.tenant.id
+
+
+def test_every_reconfigured_session_factory_keeps_the_tenant_scoping(
+    two_tenants: Pair, db_url: str
+) -> None:
+    north, south = two_tenants
+    with UnitOfWork(south.actor(Role.SALES)) as uow:
+        uow.session.add(Deal(name="Theirs", amount=Decimal("5.00"), currency="EUR"))
+        uow.commit()
+    # Collected factories free their addresses; new ones reuse them (SQLAlchemy's event
+    # registry keys on id(), so "already hooked?" must not be asked of it).
+    for _ in range(30):
+        db.configure(db_url)
+        gc.collect()
+        with UnitOfWork(north.actor(Role.SALES)) as uow:
+            assert uow.session.scalars(select(Deal.name)).all() == []
+            uow.session.add(Deal(name="Ours", amount=Decimal("1.00"), currency="EUR"))
+            uow.session.flush()
+            assert uow.session.scalars(select(Deal.tenant_id)).all() == [north.tenant.id]
 
 
 def test_writing_a_row_someone_else_changed_meanwhile_is_a_conflict(two_tenants: Pair) -> None:
