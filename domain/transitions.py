@@ -62,6 +62,11 @@ INVOICE_TRANSITIONS: Mapping[InvoiceStatus, frozenset[InvoiceStatus]] = {
 }
 
 
+def sources(table: Mapping[S, frozenset[S]], target: S) -> frozenset[S]:
+    """The states from which the table allows a move to ``target``."""
+    return frozenset(state for state, targets in table.items() if target in targets)
+
+
 def _check(entity: str, table: Mapping[S, frozenset[S]], current: S, target: S) -> S:
     if target not in table[current]:
         raise InvalidTransition(entity, current, target)

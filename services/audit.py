@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -82,6 +84,45 @@ def record(
     )
     uow.session.add(entry)
     return entry
+
+
+# Bookkeeping columns that change with every write (or only at flush): not part of a change.
+_BOOKKEEPING = frozenset({"created_at", "updated_at", "row_version"})
+
+
+@contextmanager
+def changes(
+    uow: UnitOfWork,
+    row: Any,
+    *,
+    action: str,
+    entity_type: str,
+    fields: list[str],
+    reason: str | None = None,
+    tenant_id: int | None = None,
+) -> Iterator[None]:
+    """Audit what the block changes on ``row``: ``fields`` plus any other column that changed.
+
+    Nothing is recorded when nothing changed. A block that raises still gets its entry (what it
+    changed stays in the session until the caller rolls back, and then the entry goes too)."""
+    before = snapshot(row)
+    try:
+        yield
+    finally:
+        after = snapshot(row)
+        changed = [k for k in after if after[k] != before[k] and k not in _BOOKKEEPING]
+        if changed:
+            shown = list(dict.fromkeys([*fields, *changed]))
+            record(
+                uow,
+                action=action,
+                entity_type=entity_type,
+                entity_id=row.id,
+                before={k: before[k] for k in shown},
+                after={k: after[k] for k in shown},
+                reason=reason,
+                tenant_id=tenant_id,
+            )
 
 
 def list_for_entity(

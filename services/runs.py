@@ -20,8 +20,9 @@ from services.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from services.permissions import Action, may_run, require, require_agent
 from services.uow import UnitOfWork
 
-CANCELLABLE = {RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.RETRYING}
-RETRYABLE = {RunStatus.FAILED, RunStatus.DEAD}
+# Read off the run transition table, so the buttons and the checks never disagree with it.
+CANCELLABLE = transitions.sources(transitions.RUN_TRANSITIONS, RunStatus.CANCELLED)
+RETRYABLE = transitions.sources(transitions.RUN_TRANSITIONS, RunStatus.RETRYING)
 AUDITED = ["status", "attempts", "max_attempts", "next_attempt_at", "lease_owner", "error"]
 
 

@@ -142,11 +142,13 @@ def discard_quarantined(*, actor: Actor, record_id: int, reason: str) -> Quarant
             raise NotFound(f"There is no quarantined record #{record_id}.")
         if rec.status is not QuarantineStatus.PENDING:
             raise InvalidInput(f"Record #{record_id} is already {rec.status.value}.")
+        before = audit.snapshot(rec, ["status", "reason"])
         rec.status, rec.resolved_at, rec.resolved_by_id = (
             QuarantineStatus.DISCARDED, utcnow(), actor.user_id
         )  # fmt: skip
         audit.record(uow, action="quarantine.discarded", entity_type="quarantined_record",
-                     entity_id=rec.id, after={"status": "discarded"}, reason=reason)  # fmt: skip
+                     entity_id=rec.id, before=before,
+                     after=audit.snapshot(rec, ["status", "reason"]), reason=reason)  # fmt: skip
         uow.commit()
         return QuarantineRead.model_validate(rec)
 

@@ -266,6 +266,12 @@ def decide(
             raise Conflict(
                 f"Event #{event_id} was already {existing.status.value} for this investigation."
             )
+        # Deciding may overwrite a suggested link: the audit keeps what it said before.
+        was = (
+            audit.snapshot(existing, ["event_id", "status", "score", "reasons", "rule"])
+            if existing is not None
+            else None
+        )
         deps = dependencies.of(uow.session, service=inv.service) if inv.service else []
         points, reasons, rule = score(
             event, service=inv.service, deps=deps, detected=inv.detected_at, before=before
@@ -287,6 +293,7 @@ def decide(
             entity_type="investigation",
             entity_id=inv.id,
             after={"event_id": event_id, "score": points, "reasons": reasons, "rule": rule},
+            before=was,
             reason=note,
         )
         uow.commit()

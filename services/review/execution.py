@@ -37,6 +37,7 @@ from services import db
 from services.config import get_settings
 from services.review import items, rca
 from services.review.mailer import DeliveryFailed, deliver
+from services.review.subject_audit import subject_changes
 from services.review.subjects import ExecutionFailed, first_text, get_subject
 from services.uow import UnitOfWork
 
@@ -65,7 +66,8 @@ def execute(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: dateti
         return False
     before = items.snapshot(item)
     try:
-        detail = _run(uow, item, policy, now)
+        with subject_changes(uow, item):  # before/after of the lead, deal, invoice, contract
+            detail = _run(uow, item, policy, now)
     except (ExecutionFailed, DeliveryFailed) as exc:
         items.move(item, ReviewStatus.FAILED)
         item.execution_error = str(exc)
