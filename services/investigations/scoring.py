@@ -9,6 +9,7 @@ and reject decisions taught about events of its kind.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ SEVERITY_POINTS = {
     EventSeverity.HIGH: 0.07,
     EventSeverity.MEDIUM: 0.04,
 }
+KNEE = 0.8
 SIGNAL_POINTS = {
     "error_spike": 0.20,
     "metric_anomaly": 0.15,
@@ -76,8 +78,11 @@ def ago(delta: timedelta) -> str:
     """'15 minutes' or '3 h 20 min' or '2 d 4 h' for a time difference."""
     minutes = round(abs(delta.total_seconds()) / 60)
     if minutes >= 48 * 60:
-        return f"{minutes // 1440} d {minutes % 1440 // 60} h"
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 120 else f"{minutes} minutes"
+        days, hours = minutes // 1440, minutes % 1440 // 60
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if minutes >= 120:
+        return f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
+    return f"{minutes} minutes"
 
 
 def touched(event: EventLike, ctx: Context, known: set[str] | None = None) -> set[str]:
@@ -145,6 +150,8 @@ def _timing(event: Scored, ctx: Context, change: bool) -> tuple[float, str]:
         return 0.30 * 0.5 ** (detected_gap / half), f"{ago(detected_gap)} before detection"
     gap = ctx.onset - event.occurred_at
     tail = f"{ago(detected_gap)} before detection"
+    if gap == timedelta(0) and not change:
+        return 0.30, f"where the symptoms began ({ctx.onset_what}), {tail}"
     if gap >= timedelta(0):
         text = f"{ago(gap)} before the symptoms began ({ctx.onset_what}), {tail}"
         return 0.30 * 0.5 ** (gap / half), text
@@ -164,8 +171,11 @@ def _where_ran(deploy: EventLike) -> tuple[float, str | None]:
 
 
 def _short(commit: Any) -> str:
-    sha = signals.sha(commit) or f"#{commit.id}"
-    return f"{sha[:7]} '{commit.title[:60]}'"
+    sha = signals.sha(commit)
+    title = str(commit.title)
+    if sha and title.lower().startswith(sha[:7]):
+        title = title[7:].strip()
+    return f"{sha[:7] if sha else '#' + str(commit.id)} '{title[:60]}'"
 
 
 def _kind(event: Scored, ctx: Context) -> tuple[float, list[str]]:
@@ -271,7 +281,9 @@ def score(event: Scored, ctx: Context) -> tuple[float, list[str], str]:
         shown = f" with score {value:.2f}" if value is not None else ""
         reasons.append(f"suggested by rule {rule or 'unnamed'}{shown}")
     total = max(0.0, points) * factor
-    return round(min(total, 1.0), 3), reasons, ("suspect_change" if change else "correlation")
+    if total > KNEE:  # above the knee, squeeze towards 1 instead of cutting off: order survives
+        total = KNEE + (1 - KNEE) * (1 - math.exp(-(total - KNEE) / (1 - KNEE)))
+    return round(total, 3), reasons, ("suspect_change" if change else "correlation")
 
 
 def in_scope(event: Scored, ctx: Context) -> bool:

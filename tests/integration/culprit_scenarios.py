@@ -19,7 +19,7 @@ SERVICES = ("checkout", "payments-api", "search", "auth", "inventory", "notifica
 DOC_FILES = ["README.md", "docs/runbook.md"]
 Row = tuple[str, EventSource, str, float, str | None, EventSeverity, dict[str, Any]]
 M, L, H, C = EventSeverity.MEDIUM, EventSeverity.LOW, EventSeverity.HIGH, EventSeverity.CRITICAL
-I = EventSeverity.INFO
+INFO = EventSeverity.INFO
 
 
 @dataclass
@@ -37,16 +37,18 @@ class Scenario:
 
 def commit(label: str, at: float, service: str | None, files: list[str], **kw: Any) -> Row:
     data = {"sha": kw.pop("sha", f"{label}0000000"), "files": files, "message": label, **kw}
-    return (label, EventSource.GIT, "commit", at, service, I, data)
+    return (label, EventSource.GIT, "commit", at, service, INFO, data)
 
 
-def deploy(label: str, at: float, service: str, sha: str, env: str = "production", **kw: Any) -> Row:
+def deploy(
+    label: str, at: float, service: str, sha: str, env: str = "production", **kw: Any
+) -> Row:
     data = {"commit": sha, "environment": env, "status": kw.pop("status", "succeeded"), **kw}
-    return (label, EventSource.CI, "deploy", at, service, I, data)
+    return (label, EventSource.CI, "deploy", at, service, INFO, data)
 
 
 def build(label: str, at: float, service: str, sha: str, status: str = "passed") -> Row:
-    return (label, EventSource.CI, "build", at, service, I, {"commit": sha, "status": status})
+    return (label, EventSource.CI, "build", at, service, INFO, {"commit": sha, "status": status})
 
 
 def spike(label: str, at: float, service: str, severity: EventSeverity = H) -> Row:
@@ -87,7 +89,9 @@ def noise(sc: Scenario, rng: random.Random) -> list[Row]:
             label = f"noise{n}"
             sha = f"{label}0000000"
             rows.append(commit(f"{label}:commit", at, svc, files, sha=sha))
-            rows.append(build(f"{label}:build", at + 4, svc, sha, rng.choice(["passed"] * 4 + ["failed"])))
+            rows.append(
+                build(f"{label}:build", at + 4, svc, sha, rng.choice(["passed"] * 4 + ["failed"]))
+            )
             if rng.random() < 0.4:
                 env = rng.choice(["production", "production", "staging"])
                 rows.append(deploy(f"{label}:deploy", at + 10, svc, sha, env=env))
@@ -196,8 +200,14 @@ SCENARIOS = [
         "auth",
         {"limits:commit", "limits:deploy"},
         [
-            commit("limits:commit", -40, "platform-config", ["auth/limits.yaml"],
-                   sha="limits0000000", repo="acme/platform-config"),  # fmt: skip
+            commit(
+                "limits:commit",
+                -40,
+                "platform-config",
+                ["auth/limits.yaml"],
+                sha="limits0000000",
+                repo="acme/platform-config",
+            ),
             deploy("limits:deploy", -30, "platform-config", "limits0000000"),
             *shipped("ui", -4 * 60, "auth", ["auth/login.py"]),
             build("auth-build", -12, "auth", "y0000000"),
@@ -225,7 +235,10 @@ SCENARIOS = [
         {"leak:commit", "leak:deploy"},
         [
             *shipped("leak", -68 * 60, "inventory", ["inventory/cache.py"]),
-            *[anomaly(f"mem{h}", -h * 60 - 5, "inventory", "memory_rss_mb") for h in range(20, 0, -1)],
+            *[
+                anomaly(f"mem{h}", -h * 60 - 5, "inventory", "memory_rss_mb")
+                for h in range(20, 0, -1)
+            ],
             *shipped("late", -10 * 60, "inventory", ["inventory/api.py"]),
             *shipped("later", -5 * 60, "inventory", ["inventory/jobs.py"]),
             spike("oom", -2, "inventory", C),
@@ -273,8 +286,9 @@ SCENARIOS = [
         "notifications",
         {"tmpl:commit", "tmpl:deploy"},
         [
-            *shipped("tmpl", -30, "notifications", ["notifications/templates.py"],
-                     status="rolled_back"),  # fmt: skip
+            *shipped(
+                "tmpl", -30, "notifications", ["notifications/templates.py"], status="rolled_back"
+            ),
             *shipped("old", -3 * 60, "notifications", ["notifications/queue.py"]),
             build("build", -6, "notifications", "z0000000"),
             spike("spike", -5, "notifications"),

@@ -80,8 +80,6 @@ def test_the_deploy_of_the_affected_service_just_before_detection_ranks_first(
     inv_id, ids = _scenario(two_tenants)
     reader = two_tenants[0].actor(Role.VIEWER)
     suspects = correlation.suspect_changes(actor=reader, investigation_id=inv_id)
-    for s in suspects:
-        print(s.event.id, s.score, s.reasons)
     # The payments deploy now ranks last: payments shows no errors of its own, so it weighs less
     # than a day-old deploy of checkout itself (it used to get a fixed half of the same-service
     # points).
