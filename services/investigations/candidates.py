@@ -21,7 +21,7 @@ from services.investigations import context, signals
 from services.investigations.scoring import Context, ago, in_scope
 
 CHAIN_SLACK = timedelta(days=3)  # how far before the shown range a previous deploy is looked for
-CHANGES_CAP = 3_000
+CHANGES_CAP = 2_000
 SIGNALS_CAP = 1_000
 MAX_LOOKBACK = timedelta(days=14)
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(list(EventSeverity)))}
@@ -42,21 +42,28 @@ def _decided(inv: Investigation) -> Any:
     )
 
 
-def _changes(session: Session, inv: Investigation, start: datetime, end: datetime) -> list[Event]:
-    return list(
-        session.scalars(
-            select(Event)
-            .where(
-                Event.tenant_id == inv.tenant_id,
-                Event.source.in_([EventSource.GIT, EventSource.CI]),
-                Event.type.in_(signals.CHANGE_TYPES),
-                Event.occurred_at >= start,
-                Event.occurred_at <= end,
-            )
-            .order_by(Event.occurred_at.desc())
-            .limit(CHANGES_CAP)
-        ).all()
-    )
+def _changes(
+    session: Session, inv: Investigation, start: datetime, anchor: datetime, end: datetime
+) -> list[Event]:
+    """Changes from ``start`` to ``end``, the nearest to the onset first kept on either side."""
+    where = [
+        Event.tenant_id == inv.tenant_id,
+        Event.source.in_([EventSource.GIT, EventSource.CI]),
+        Event.type.in_(signals.CHANGE_TYPES),
+    ]
+    before = session.scalars(
+        select(Event)
+        .where(*where, Event.occurred_at >= start, Event.occurred_at <= anchor)
+        .order_by(Event.occurred_at.desc())
+        .limit(CHANGES_CAP)
+    ).all()
+    after = session.scalars(
+        select(Event)
+        .where(*where, Event.occurred_at > anchor, Event.occurred_at <= end)
+        .order_by(Event.occurred_at)
+        .limit(CHANGES_CAP // 3)
+    ).all()
+    return [*before, *after]
 
 
 def _signals(
@@ -103,6 +110,7 @@ def _signals(
 
 
 def _fits(rows: Sequence[Event], ctx: Context, start: datetime, anchor: datetime) -> bool:
+    """Whether some change in reach (not a build) happened in the range; chains not needed."""
     return any(
         start <= r.occurred_at <= anchor and r.type != "build" and in_scope(r, ctx) for r in rows
     )
@@ -128,12 +136,12 @@ def find(
         window = changes_before
         while True:
             start = anchor - window
-            rows = _changes(session, inv, start - CHAIN_SLACK, end)
-            ctx.window = window
-            ctx.chains = context.chains(rows, ctx)
+            rows = _changes(session, inv, start - CHAIN_SLACK, anchor, end)
             if not widen or window >= MAX_LOOKBACK or _fits(rows, ctx, start, anchor):
                 break
             window = min(window * 3, MAX_LOOKBACK)
+        ctx.window = window
+        ctx.chains = context.chains(rows, ctx)
         if window != changes_before:
             where = ", ".join(sorted(ctx.scope)) or "any service"
             notes.append(

@@ -27,6 +27,7 @@ SYMPTOM_CAP = 2_000
 CLUSTER_GAP = timedelta(minutes=90)  # symptoms further apart than this are separate stories
 FIRST_TOGETHER = timedelta(minutes=15)  # services whose symptoms began this close began together
 LEAD_SLACK = timedelta(minutes=5)
+CLUSTER_SPAN = timedelta(days=3)
 
 
 def graph(session: Session, tenant_id: int) -> dict[str, list[str]]:
@@ -81,6 +82,8 @@ def cluster(symptoms: list[Event], detected: datetime) -> list[Event]:
     for row in reversed(symptoms[:-1]):
         if out[-1].occurred_at - row.occurred_at > CLUSTER_GAP:
             break
+        if row.occurred_at < detected - CLUSTER_SPAN:
+            break  # symptoms without a gap for days are the service's usual noise, not an onset
         out.append(row)
     return list(reversed(out))
 
@@ -186,6 +189,7 @@ def chains(rows: Sequence[Event], ctx: Context) -> dict[int, Shipped]:
             by_sha.setdefault(sha, c)
         for name in ({c.service} if c.service else set()) | touched(c, ctx, known):
             by_service.setdefault(name, []).append(c)
+    times = {name: [c.occurred_at for c in pool] for name, pool in by_service.items()}
     out: dict[int, Shipped] = {}
     previous: dict[tuple[str | None, str | None], datetime] = {}
     for d in deploys:
@@ -196,13 +200,12 @@ def chains(rows: Sequence[Event], ctx: Context) -> dict[int, Shipped]:
             since = previous.get(key)
             upto = named.occurred_at if named is not None else d.occurred_at
             if since is not None and d.service in by_service:
-                pool = by_service[d.service]
-                times = [c.occurred_at for c in pool]
-                lo, hi = bisect_right(times, since), bisect_right(times, upto)
+                pool, at = by_service[d.service], times[d.service]
+                lo, hi = bisect_right(at, since), bisect_right(at, upto)
                 carried += [c for c in reversed(pool[lo:hi]) if c is not named]
             elif named is None and d.service in by_service:
                 pool = by_service[d.service]
-                hi = bisect_left([c.occurred_at for c in pool], d.occurred_at)
+                hi = bisect_left(times[d.service], d.occurred_at)
                 carried += pool[max(0, hi - 1) : hi]
             previous[key] = d.occurred_at
         out[d.id] = Shipped(commits=carried, since_previous=len(carried) > 1)
