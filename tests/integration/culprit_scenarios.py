@@ -355,4 +355,27 @@ SCENARIOS = [
         ],
         component="rate-limiter",
     ),
+    Scenario(
+        "two code deploys minutes apart, the earlier one broke it",
+        "checkout",
+        {"tax:commit", "tax:deploy"},
+        [
+            *shipped("tax", -45, "checkout", ["checkout/tax.py"]),
+            *shipped("rename", -30, "checkout", ["checkout/naming.py"]),
+            spike("spike", -12, "checkout"),
+        ],
+        quiet_service="checkout",
+    ),
+    Scenario(
+        "the dependency's errors show up after the caller's",
+        "checkout",
+        {"auth:commit", "auth:deploy"},
+        [
+            *shipped("auth", -40, "payments-api", ["payments-api/auth.py"]),
+            *shipped("co", -3 * 60, "checkout", ["checkout/cart.py"]),
+            spike("co-spike", -10, "checkout"),
+            spike("pay-spike", -4, "payments-api", M),
+        ],
+        deps={"checkout": ["payments-api"]},
+    ),
 ]

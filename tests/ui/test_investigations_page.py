@@ -12,7 +12,7 @@ from domain.base import utcnow
 from domain.enums import EventSeverity, EventSource, InvestigationStatus, LinkStatus, Role, Severity
 from domain.models import EventLink
 from services.ingest import service as ingest
-from services.investigations import correlation, dependencies
+from services.investigations import correlation, dependencies, paths
 from services.investigations import service as investigations
 from services.investigations.dto import InvestigationCreate
 from services.tenants import TenantWithUsers
@@ -366,3 +366,30 @@ def test_a_wrong_event_id_for_the_payload_shows_a_message_and_keeps_the_page(
         assert app.button(key=f"suspect_accept_{ids['deploy']}")
     payload.set_value(ids["spike"]).run()
     assert any("errors_at_onset" in j.value for j in app.json) and not app.warning
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_the_path_map_is_edited_on_the_page_and_a_bad_line_is_refused_with_its_number(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, _ = _incident(two_tenants)
+    north = two_tenants[0]
+    _signed_in(app, north.users[Role.REVIEWER].id, inv_id)
+    box = next(t for t in app.text_area if t.label.startswith("One per line"))
+    box.set_value("services/checkout/ = checkout\nthis line has no service")
+    app.button(key="FormSubmitter:service_paths-Save paths").click().run()
+    assert not app.exception, app.exception
+    assert any("Line 2" in _text(e.value) for e in app.error)
+    assert paths.get_map(actor=north.actor(Role.VIEWER)) == []
+
+    box = next(t for t in app.text_area if t.label.startswith("One per line"))
+    box.set_value("services/checkout/ = checkout\nacme/config/checkout/ = checkout")
+    app.button(key="FormSubmitter:service_paths-Save paths").click().run()
+    assert not app.exception, app.exception
+    saved = paths.get_map(actor=north.actor(Role.VIEWER))
+    assert [(e.prefix, e.service) for e in saved] == [
+        ("acme/config/checkout/", "checkout"),
+        ("services/checkout/", "checkout"),
+    ]
+    box = next(t for t in app.text_area if t.label.startswith("One per line"))
+    assert "services/checkout/ = checkout" in box.value
