@@ -208,7 +208,7 @@ def chains(rows: Sequence[Event], ctx: Context) -> dict[int, Shipped]:
                 hi = bisect_left(times[d.service], d.occurred_at)
                 carried += pool[max(0, hi - 1) : hi]
             previous[key] = d.occurred_at
-        out[d.id] = Shipped(commits=carried, since_previous=len(carried) > 1)
+        out[d.id] = Shipped(commits=carried)
         if d.type == "build":
             continue
         for c in carried:

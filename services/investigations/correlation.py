@@ -24,8 +24,6 @@ from services.investigations.scoring import Context, score
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
-CHANGE_TYPES = signals.CHANGE_TYPES
-
 
 class EventSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from domain.enums import EventSeverity, EventSource
+from domain.enums import EventSeverity
 from services.investigations import signals
 from services.investigations.signals import EventLike
 
@@ -56,7 +56,6 @@ class Shipped:
 
     deploy: Any | None = None
     commits: list[Any] = field(default_factory=list)
-    since_previous: bool = False
 
 
 @dataclass
@@ -293,4 +292,4 @@ def in_scope(event: Scored, ctx: Context) -> bool:
     return bool(concerns(event, ctx) & set(ctx.scope))
 
 
-__all__ = ["Context", "EventSource", "Scope", "Shipped", "ago", "in_scope", "score", "touched"]
+__all__ = ["Context", "Scope", "Shipped", "ago", "in_scope", "score", "touched"]
