@@ -131,8 +131,9 @@ def render(actor: Actor, investigation_id: int, *, can_edit: bool) -> None:
             st.info(plain(note))
         st.markdown("**Suspect changes**")
         st.caption(
-            f"Commits, builds and deploys from {change_hours} h before the symptoms began, "
-            "most suspect first."
+            f"Commits, builds and deploys from {change_hours} h before "
+            + ("the symptoms began" if found.onset else "detection")
+            + ", most suspect first."
         )
         _rows(actor, investigation_id, found.changes, kind="suspect", can_edit=can_edit,
               before=before, after=after)  # fmt: skip

@@ -145,7 +145,8 @@ def find(
         if window != changes_before:
             where = ", ".join(sorted(ctx.scope)) or "any service"
             notes.append(
-                f"No change of {where} in the {ago(changes_before)} before the symptoms began; "
+                f"No change of {where} in the {ago(changes_before)} before "
+                f"{'the symptoms began' if ctx.onset else 'detection'}; "
                 f"looked back {ago(window)} instead."
             )
         decided = set(session.scalars(_decided(inv)))

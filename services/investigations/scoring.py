@@ -228,14 +228,15 @@ def _kind(event: Scored, ctx: Context) -> tuple[float, list[str]]:
             d = chain.deploy
             env = signals.environment(d) or "an unnamed environment"
             anchor = ctx.onset or ctx.detected
+            moment = "the symptoms began" if ctx.onset else "detection"
             if d.occurred_at <= anchor:
-                reasons.append(f"shipped by deploy #{d.id} to {env} {ago(anchor - d.occurred_at)} "
-                               "before the symptoms began")  # fmt: skip
-                env_points, env_text = _where_ran(d)
+                when = f"{ago(anchor - d.occurred_at)} before {moment}"
+                reasons.append(f"shipped by deploy #{d.id} to {env} {when}")
+                env_points, _ = _where_ran(d)
                 points += env_points + (0.05 if signals.outcome(d) else 0.0)
             else:
                 points -= 0.05
-                reasons.append(f"deployed only after the symptoms began (deploy #{d.id})")
+                reasons.append(f"deployed only after {moment} (deploy #{d.id})")
         return points, reasons
     if event.type == "error_spike":
         reasons.append(f"error spike onset ({signals.spike_text(event)})")

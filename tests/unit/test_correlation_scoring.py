@@ -162,3 +162,14 @@ def test_the_learned_part_is_shown_and_bounded_and_scores_stay_below_one() -> No
 )  # fmt: skip
 def test_time_differences_read_like_a_person_would_say_them(minutes: int, text: str) -> None:
     assert ago(timedelta(minutes=minutes)) == ago(-timedelta(minutes=minutes)) == text
+
+
+def test_without_an_onset_everything_is_measured_to_detection() -> None:
+    c = ctx(onset=None, onset_what="")
+    commit = ev(EventSource.GIT, "commit", -50, sha="d1", files=["auth/a.py"])
+    deploy = ev(EventSource.CI, "deploy", -40, commit="d1", environment="production")
+    c.chains = context.chains([commit, deploy], c)
+    _, reasons, _ = score(commit, c)
+    assert reasons[1] == "50 minutes before detection"
+    assert f"shipped by deploy #{deploy.id} to production 40 minutes before detection" in reasons
+    assert not any("symptoms" in r for r in reasons)
