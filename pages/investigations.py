@@ -71,6 +71,8 @@ st.subheader("What changed before it broke")
 correlation_panels.render(actor, item.id, can_edit=can_edit)
 if can_edit and item.service:
     correlation_panels.dependency_form(actor, item.service, deps)
+if can_edit:
+    correlation_panels.paths_form(actor)
 
 if can_edit:
     st.subheader("Status")

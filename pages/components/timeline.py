@@ -9,9 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.components.feedback import plain, service_errors
+from pages.components.feedback import plain
 from pages.components.tables import safe_dataframe
 from services.actor import Actor
+from services.errors import ServiceError
 from services.investigations import query
 from services.investigations.dto import TimelineWindow
 
@@ -126,8 +127,11 @@ def render(actor: Actor, window: TimelineWindow, markers: dict[str, datetime | N
         value=st.session_state.get(PAYLOAD_KEY, 0),
     )
     if event_id:
-        with service_errors():
+        try:
             event = query.get_event(actor=actor, event_id=int(event_id))
+        except ServiceError as exc:  # a mistyped id: say so, and keep the rest of the page
+            st.warning(f"**No payload to show.** {plain(exc.message)}")
+            return
         st.markdown(f"**{plain(event.title)}**")
         st.caption(
             plain(f"#{event.id} · {event.source.value} · {event.type} · {event.severity.value}")

@@ -1,19 +1,17 @@
-"""Correlation you can inspect: scored suggestions with reasons, suspect changes, decisions.
+"""Correlation you can inspect: ranked candidates with reasons, and the decisions on them.
 
-A score adds up named parts, each with the reason shown to the person deciding: the event is
-from the affected service (or one it depends on), how long before detection it happened, it is
-a deploy or commit of the service, it is the onset of an error spike or a metric anomaly, and
-its severity. Accepted and rejected events are linked to the investigation; a rejected event is
-never suggested again.
+Every candidate sits in exactly one place: suggested (ranked, whether a rule stored it as a
+suggestion or the ranking found it), accepted, or rejected; a rejected event is never suggested
+again. How a score is made up is in ``scoring``; what it is measured against (the onset, the
+services in reach, the deploy chains, what the tenant's decisions taught) is in ``context``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from domain.base import utcnow
 from domain.enums import EventSeverity, EventSource, LinkStatus
@@ -21,19 +19,10 @@ from domain.models import Event, EventLink, Investigation
 from services import audit
 from services.actor import Actor
 from services.errors import Conflict, NotFound
-from services.investigations import dependencies
+from services.investigations import candidates, signals
+from services.investigations.scoring import Context, score
 from services.permissions import Action, require
 from services.uow import UnitOfWork
-
-CHANGE_TYPES = ("commit", "merge", "deploy", "build")
-CANDIDATE_CAP = 1_000
-CHANGES_CAP = 300
-SEVERITY_RANK = {s: i for i, s in enumerate(reversed(list(EventSeverity)))}
-SEVERITY_POINTS = {
-    EventSeverity.CRITICAL: 0.10,
-    EventSeverity.HIGH: 0.07,
-    EventSeverity.MEDIUM: 0.04,
-}
 
 
 class EventSummary(BaseModel):
@@ -53,6 +42,7 @@ class Suggestion(BaseModel):
     score: float
     reasons: list[str]
     rule: str
+    stored: bool = False  # a rule or the seed stored it as a suggestion
 
 
 class LinkRead(BaseModel):
@@ -67,59 +57,17 @@ class LinkRead(BaseModel):
     note: str | None
 
 
-def _minutes(delta: timedelta) -> str:
-    minutes = round(abs(delta.total_seconds()) / 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 120 else f"{minutes} minutes"
+class CandidateBoard(BaseModel):
+    """Every candidate of an investigation, each in exactly one list, best first."""
 
-
-def score(
-    event: Event, *, service: str | None, deps: list[str], detected: datetime, before: timedelta
-) -> tuple[float, list[str], str]:
-    """The event's score for an investigation, the reasons that make it up, and the rule."""
-    points, reasons = 0.0, []
-    files = event.data.get("files", []) if event.source is EventSource.GIT else []
-    touches = bool(service) and any(str(f).startswith(f"{service}/") for f in files)
-    if service and (event.service == service or touches):
-        points += 0.30
-        reasons.append(
-            f"same service ({service})" if event.service == service else f"touches {service}/ files"
-        )
-    elif event.service in deps:
-        points += 0.15
-        reasons.append(f"{service} depends on {event.service}")
-    gap = detected - event.occurred_at
-    if gap >= timedelta(0):
-        points += 0.25 * max(0.0, 1 - gap / before)
-        reasons.append(f"{_minutes(gap)} before detection")
-    else:
-        points += 0.05
-        reasons.append(f"{_minutes(gap)} after detection")
-    change = event.type in CHANGE_TYPES and event.source in (EventSource.GIT, EventSource.CI)
-    if event.type == "deploy":
-        points += 0.25
-        status = event.data.get("status")
-        reasons.append(f"deploy of {event.service}" + (f" ({status})" if status else ""))
-        if status == "failed":
-            points += 0.05
-    elif change:
-        points += 0.15
-        reasons.append(f"{event.type} touching {event.service or 'the code'}")
-    elif event.type == "error_spike":
-        points += 0.20
-        reasons.append(
-            f"error spike onset ({event.data.get('errors_at_onset', '?')} errors/min "
-            f"vs baseline {event.data.get('baseline_per_minute', '?')})"
-        )
-    elif event.type == "metric_anomaly":
-        points += 0.15
-        reasons.append(f"{event.data.get('metric', 'metric')} outside its normal band")
-    elif event.type in ("span_failed", "test_failure", "log_error"):
-        points += 0.05
-        reasons.append(event.type.replace("_", " "))
-    if event.severity in SEVERITY_POINTS:
-        points += SEVERITY_POINTS[event.severity]
-        reasons.append(f"severity {event.severity.value}")
-    return round(min(points, 1.0), 3), reasons, ("suspect_change" if change else "correlation")
+    scope: list[str]
+    onset: datetime | None
+    onset_what: str
+    notes: list[str]
+    changes: list[Suggestion]
+    signals: list[Suggestion]
+    accepted: list[LinkRead]
+    rejected: list[LinkRead]
 
 
 def _investigation(uow: UnitOfWork, investigation_id: int) -> Investigation:
@@ -129,78 +77,26 @@ def _investigation(uow: UnitOfWork, investigation_id: int) -> Investigation:
     return row
 
 
-def _ranked(
-    actor: Actor,
-    investigation_id: int,
-    *,
-    before: timedelta,
-    after: timedelta,
-    changes_only: bool,
-    min_severity: EventSeverity,
-    limit: int,
-) -> list[Suggestion]:
-    with UnitOfWork(actor, readonly=True) as uow:
-        inv = _investigation(uow, investigation_id)
-        deps = dependencies.of(uow.session, service=inv.service) if inv.service else []
-        where: list[Any] = [
-            Event.tenant_id == actor.tenant_id,
-            Event.occurred_at >= inv.detected_at - before,
-            Event.occurred_at <= inv.detected_at + after,
-        ]
-        if inv.service:
-            where.append(
-                or_(Event.service.in_([inv.service, *deps]), Event.source == EventSource.GIT)
+def _ranked(rows: list[Event], ctx: Context, *, limit: int, keep: set[int]) -> list[Suggestion]:
+    seen: set[int] = set()
+    out: list[Suggestion] = []
+    for row in rows:
+        if row.id in seen:
+            continue
+        seen.add(row.id)
+        points, reasons, rule = score(row, ctx)
+        out.append(
+            Suggestion(
+                event=EventSummary.model_validate(row),
+                score=points,
+                reasons=reasons,
+                rule=rule,
+                stored=row.id in ctx.stored,
             )
-        if changes_only:
-            where += [
-                Event.source.in_([EventSource.GIT, EventSource.CI]),
-                Event.type.in_(CHANGE_TYPES),
-            ]
-        allowed = [s for s in EventSeverity if SEVERITY_RANK[s] >= SEVERITY_RANK[min_severity]]
-        where.append(Event.severity.in_(allowed))
-        if not inv.service and not changes_only:
-            # Without an affected service every event of the tenant is a candidate; keep the
-            # ones that can carry a signal (a change, a spike, an anomaly, or some severity).
-            where.append(
-                or_(
-                    Event.type.in_([*CHANGE_TYPES, "error_spike", "metric_anomaly"]),
-                    Event.severity.in_(SEVERITY_POINTS),
-                )
-            )
-        linked = select(EventLink.event_id).where(EventLink.investigation_id == inv.id)
-        where.append(Event.id.not_in(linked))
-        cap = CHANGES_CAP if changes_only else CANDIDATE_CAP
-        # The nearest candidates on each side of detection, so a burst after it cannot crowd
-        # out the changes before it.
-        before_rows = uow.session.scalars(
-            select(Event)
-            .where(*where, Event.occurred_at <= inv.detected_at)
-            .order_by(Event.occurred_at.desc())
-            .limit(cap)
-        ).all()
-        after_rows = uow.session.scalars(
-            select(Event)
-            .where(*where, Event.occurred_at > inv.detected_at)
-            .order_by(Event.occurred_at)
-            .limit(cap // 4)
-        ).all()
-        rows = [*before_rows, *after_rows]
-        out = []
-        for row in rows:
-            points, reasons, rule = score(
-                row, service=inv.service, deps=deps, detected=inv.detected_at, before=before
-            )
-            if inv.service and not any(
-                r.startswith(("same service", "touches", inv.service)) for r in reasons
-            ):
-                continue  # a commit of another service
-            out.append(
-                Suggestion(
-                    event=EventSummary.model_validate(row), score=points, reasons=reasons, rule=rule
-                )
-            )
-    out.sort(key=lambda s: (-s.score, -s.event.occurred_at.timestamp()))
-    return out[:limit]
+        )
+    out.sort(key=lambda s: (-s.score, -s.event.occurred_at.timestamp(), -s.event.id))
+    # Stored suggestions are never cut off by the limit: a rule put them there for a reason.
+    return [s for i, s in enumerate(out) if i < limit or s.event.id in keep]
 
 
 def suggest(
@@ -214,31 +110,97 @@ def suggest(
 ) -> list[Suggestion]:
     """Events likely related to the investigation, best first, each with score and reasons."""
     require(actor, Action.VIEW_INVESTIGATIONS)
-    return _ranked(
-        actor,
-        investigation_id,
-        before=before,
-        after=after,
-        changes_only=False,
-        min_severity=min_severity,
-        limit=limit,
-    )
+    with UnitOfWork(actor, readonly=True) as uow:
+        inv = _investigation(uow, investigation_id)
+        found = candidates.find(
+            uow.session,
+            inv,
+            changes_before=before,
+            signals_before=before,
+            after=after,
+            min_severity=min_severity,
+            widen=False,
+        )
+        return _ranked([*found.changes, *found.signals], found.ctx, limit=limit, keep=set())
 
 
 def suspect_changes(
     *, actor: Actor, investigation_id: int, before: timedelta = timedelta(hours=24), limit: int = 10
 ) -> list[Suggestion]:
-    """Commits and deploys of the affected services before detection, most suspect first."""
+    """Commits and deploys of the services in reach before the symptoms, most suspect first."""
     require(actor, Action.VIEW_INVESTIGATIONS)
-    return _ranked(
-        actor,
-        investigation_id,
-        before=before,
-        after=timedelta(0),
-        changes_only=True,
+    with UnitOfWork(actor, readonly=True) as uow:
+        inv = _investigation(uow, investigation_id)
+        found = candidates.find(
+            uow.session,
+            inv,
+            changes_before=before,
+            signals_before=None,
+            after=timedelta(0),
+            min_severity=EventSeverity.INFO,
+            widen=True,
+        )
+        return _ranked(found.changes, found.ctx, limit=limit, keep=set())
+
+
+def board(
+    *,
+    actor: Actor,
+    investigation_id: int,
+    changes_before: timedelta = timedelta(hours=24),
+    signals_before: timedelta = timedelta(hours=6),
+    after: timedelta = timedelta(minutes=30),
+    min_severity: EventSeverity = EventSeverity.INFO,
+    limit: int = 25,
+) -> CandidateBoard:
+    """Every candidate, each in one place: suggested changes and signals, accepted, rejected."""
+    require(actor, Action.VIEW_INVESTIGATIONS)
+    with UnitOfWork(actor, readonly=True) as uow:
+        inv = _investigation(uow, investigation_id)
+        found = candidates.find(
+            uow.session,
+            inv,
+            changes_before=changes_before,
+            signals_before=signals_before,
+            after=after,
+            min_severity=min_severity,
+            widen=True,
+        )
+        ctx, stored = found.ctx, candidates.stored_suggestions(uow.session, inv)
+        keep = {e.id for e in stored}
+        stored_changes = [e for e in stored if signals.is_change(e)]
+        stored_signals = [e for e in stored if not signals.is_change(e)]
+        changes = _ranked([*found.changes, *stored_changes], ctx, limit=limit, keep=keep)
+        shown = {s.event.id for s in changes}
+        rest = [e for e in [*found.signals, *stored_signals] if e.id not in shown]
+        decided = _links(uow, inv, None)
+        by_score = sorted(decided, key=lambda link: (-(link.score or 0), link.event.occurred_at))
+        return CandidateBoard(
+            scope=sorted(ctx.scope),
+            onset=ctx.onset,
+            onset_what=ctx.onset_what,
+            notes=found.notes,
+            changes=changes,
+            signals=_ranked(rest, ctx, limit=limit, keep=keep),
+            accepted=[x for x in by_score if x.status is LinkStatus.ACCEPTED],
+            rejected=[x for x in by_score if x.status is LinkStatus.REJECTED],
+        )
+
+
+def _score_one(
+    uow: UnitOfWork, inv: Investigation, event: Event, before: timedelta, after: timedelta
+) -> tuple[float, list[str], str]:
+    """The score the board showed for this event (same window, same context)."""
+    found = candidates.find(
+        uow.session,
+        inv,
+        changes_before=before,
+        signals_before=None,
+        after=max(after, event.occurred_at - inv.detected_at),
         min_severity=EventSeverity.INFO,
-        limit=limit,
+        widen=True,
     )
+    return score(event, found.ctx)
 
 
 def decide(
@@ -249,6 +211,7 @@ def decide(
     accept: bool,
     note: str | None = None,
     before: timedelta = timedelta(hours=24),
+    after: timedelta = timedelta(minutes=30),
 ) -> LinkRead:
     """Accept or reject an event for an investigation (scored here, not by the caller)."""
     require(actor, Action.EDIT_INVESTIGATION)
@@ -272,10 +235,7 @@ def decide(
             if existing is not None
             else None
         )
-        deps = dependencies.of(uow.session, service=inv.service) if inv.service else []
-        points, reasons, rule = score(
-            event, service=inv.service, deps=deps, detected=inv.detected_at, before=before
-        )
+        points, reasons, rule = _score_one(uow, inv, event, before, after)
         link = existing or EventLink(
             tenant_id=actor.tenant_id,
             investigation_id=inv.id,
@@ -307,11 +267,20 @@ def _link_read(link: EventLink, event: Event) -> LinkRead:
         status=link.status,
         rule=link.rule,
         score=link.score,
-        reasons=list(link.reasons),
+        reasons=[str(r) for r in link.reasons or []],
         decided_by_id=link.decided_by_id,
         decided_at=link.decided_at,
         note=link.note,
     )
+
+
+def _links(uow: UnitOfWork, inv: Investigation, status: LinkStatus | None) -> list[LinkRead]:
+    q = select(EventLink, Event).join(Event, Event.id == EventLink.event_id)
+    q = q.where(EventLink.investigation_id == inv.id)
+    if status is not None:
+        q = q.where(EventLink.status == status)
+    rows = uow.session.execute(q.order_by(Event.occurred_at, Event.id)).all()
+    return [_link_read(link, event) for link, event in rows]
 
 
 def links(
@@ -320,10 +289,4 @@ def links(
     """The events linked to an investigation (accepted by default), in time order."""
     require(actor, Action.VIEW_INVESTIGATIONS)
     with UnitOfWork(actor, readonly=True) as uow:
-        inv = _investigation(uow, investigation_id)
-        q = select(EventLink, Event).join(Event, Event.id == EventLink.event_id)
-        q = q.where(EventLink.investigation_id == inv.id)
-        if status is not None:
-            q = q.where(EventLink.status == status)
-        rows = uow.session.execute(q.order_by(Event.occurred_at, Event.id)).all()
-        return [_link_read(link, event) for link, event in rows]
+        return _links(uow, _investigation(uow, investigation_id), status)

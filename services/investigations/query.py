@@ -200,6 +200,8 @@ def _epoch_ms(column: Any) -> ColumnElement[int]:
 def get_event(*, actor: Actor, event_id: int) -> EventRead:
     """One event with its full payload."""
     require(actor, Action.VIEW_INVESTIGATIONS)
+    if not 0 < event_id < 2**63:  # beyond any id; PostgreSQL would refuse to compare it
+        raise NotFound(f"There is no event #{event_id}.")
     with UnitOfWork(actor, readonly=True) as uow:
         row = uow.session.get(Event, event_id)
         if row is None or row.tenant_id != actor.tenant_id:

@@ -126,12 +126,12 @@ def test_reviewer_accepts_the_suspect_deploy_on_the_timeline_and_resolves_with_a
     expect(page.get_by_role("heading", name=f"#{inv_id} Checkout 500s")).to_be_visible(
         timeout=30_000
     )
-    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"^3 events from"))).to_be_visible()
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "investigation_timeline.png"))
-    suspects = page.get_by_role("tabpanel", name="Suspect changes")
+    suspects = page.get_by_role("tabpanel", name=re.compile(r"^Suggested \(\d+\)"))
     expect(suspects.get_by_text("1. Deploy 41 of checkout")).to_be_visible()
     page.locator(f".st-key-suspect_accept_{deploy_id} button").click()
     expect(page.get_by_text("Accepted into the investigation.")).to_be_visible(timeout=15_000)

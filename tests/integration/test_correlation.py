@@ -80,20 +80,27 @@ def test_the_deploy_of_the_affected_service_just_before_detection_ranks_first(
     inv_id, ids = _scenario(two_tenants)
     reader = two_tenants[0].actor(Role.VIEWER)
     suspects = correlation.suspect_changes(actor=reader, investigation_id=inv_id)
+    # The payments deploy now ranks last: payments shows no errors of its own, so it weighs less
+    # than a day-old deploy of checkout itself (it used to get a fixed half of the same-service
+    # points).
     assert [s.event.id for s in suspects] == [
         ids["culprit"],
         ids["commit"],
-        ids["payments_deploy"],
         ids["old_deploy"],
+        ids["payments_deploy"],
     ]
     top = suspects[0]
-    assert top.reasons[:3] == [
-        "same service (checkout)",
-        "15 minutes before detection",
-        "deploy of checkout (succeeded)",
-    ]
+    onset = "first error spike of checkout at"
+    assert top.reasons[0] == "same service (checkout)"
+    assert top.reasons[1].startswith(f"11 minutes before the symptoms began ({onset}")
+    assert top.reasons[1].endswith("), 15 minutes before detection")
+    assert top.reasons[2] == "deploy of checkout (succeeded)"
+    assert any(r.startswith("ships commit") for r in top.reasons)
     assert top.score > suspects[1].score and top.rule == "suspect_change"
-    assert "checkout depends on payments" in suspects[2].reasons
+    assert any(
+        r.startswith("checkout depends on payments, which shows no errors")
+        for r in suspects[3].reasons
+    )
 
 
 def test_suggestions_score_the_spike_and_the_deploy_with_reasons_and_skip_unrelated_services(

@@ -10,11 +10,13 @@ from streamlit.testing.v1 import AppTest
 
 from domain.base import utcnow
 from domain.enums import EventSeverity, EventSource, InvestigationStatus, LinkStatus, Role, Severity
+from domain.models import EventLink
 from services.ingest import service as ingest
-from services.investigations import correlation, dependencies
+from services.investigations import correlation, dependencies, paths
 from services.investigations import service as investigations
 from services.investigations.dto import InvestigationCreate
 from services.tenants import TenantWithUsers
+from services.uow import UnitOfWork
 from tests.integration.event_factory import add_events, event
 from tests.integration.ingest_inputs import ingest_root, log_line
 
@@ -244,7 +246,10 @@ def test_suggestions_follow_the_window_and_severity_chosen_and_keep_the_score_sh
 ) -> None:
     inv_id, ids = _incident(two_tenants)
     _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
-    assert app.button(key=f"suggestion_accept_{ids['deploy']}")  # info and up, 6 h before
+    # The deploy is a change: it is listed once, among the suspect changes, not again as a signal.
+    assert app.button(key=f"suspect_accept_{ids['deploy']}")
+    assert not [b for b in app.button if b.key == f"suggestion_accept_{ids['deploy']}"]
+    assert app.button(key=f"suggestion_accept_{ids['spike']}")  # info and up, 6 h before
     app.selectbox(key="corr_sev").set_value(EventSeverity.HIGH).run()
     assert not app.exception, app.exception
     shown = [b.key for b in app.button if (b.key or "").startswith("suggestion_accept_")]
@@ -280,3 +285,111 @@ def test_the_quarantine_pages_through_more_records_than_fit_on_one_page(
     assert len(lines()) == 5 and "line 2" in lines()[-1]
     app.button(key="q_prev").click().run()
     assert len(lines()) == 20
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_a_stored_suggestion_is_shown_ranked_and_moves_tab_when_accepted_or_rejected(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, ids = _incident(two_tenants)
+    north = two_tenants[0]
+    (far,) = add_events(
+        north.tenant.id,
+        [
+            event(
+                EventSource.GIT,
+                "commit",
+                utcnow() - timedelta(days=5),
+                "checkout",
+                "Rework cart totals",
+                files=["checkout/totals.py"],
+            )
+        ],
+    )
+    with UnitOfWork(None) as uow:
+        uow.session.add(
+            EventLink(
+                tenant_id=north.tenant.id,
+                investigation_id=inv_id,
+                event_id=far,
+                rule="deploy_window",
+                score=0.93,
+                reasons=["same service"],
+                status=LinkStatus.SUGGESTED,
+            )
+        )
+        uow.commit()
+    _signed_in(app, north.users[Role.REVIEWER].id, inv_id)
+    assert [t.label for t in app.tabs] == ["Suggested (4)", "Accepted (0)", "Rejected (0)"]
+    assert any(
+        "Rework cart totals" in _text(m.value) and "stored suggestion" in _text(m.value)
+        for m in app.tabs[0].markdown
+    )
+    assert app.button(key=f"suspect_accept_{far}")
+    accept_keys = [b.key for b in app.button if (b.key or "").endswith("_accept_" + str(far))]
+    assert accept_keys == [f"suspect_accept_{far}"]  # in exactly one place
+
+    app.button(key=f"suspect_accept_{far}").click().run()
+    assert not app.exception, app.exception
+    assert [t.label for t in app.tabs] == ["Suggested (3)", "Accepted (1)", "Rejected (0)"]
+    assert any("Rework cart totals" in _text(m.value) for m in app.tabs[1].markdown)
+    app.button(key=f"suggestion_reject_{ids['spike']}").click().run()
+    assert not app.exception, app.exception
+    assert [t.label for t in app.tabs] == ["Suggested (2)", "Accepted (1)", "Rejected (1)"]
+    assert any("Error spike" in _text(m.value) for m in app.tabs[2].markdown)
+    statuses = {
+        link.event.id: link.status
+        for link in correlation.links(
+            actor=north.actor(Role.VIEWER), investigation_id=inv_id, status=None
+        )
+    }
+    assert statuses == {far: LinkStatus.ACCEPTED, ids["spike"]: LinkStatus.REJECTED}
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_a_wrong_event_id_for_the_payload_shows_a_message_and_keeps_the_page(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, ids = _incident(two_tenants)
+    other = add_events(
+        two_tenants[1].tenant.id,
+        [event(EventSource.CI, "deploy", utcnow() - timedelta(hours=1), "checkout")],
+    )[0]
+    _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
+    payload = next(n for n in app.number_input if n.label.startswith("Show the full payload"))
+    for wrong in (999_999, other):  # no such event; another tenant's event
+        payload.set_value(wrong).run()
+        assert not app.exception, app.exception
+        assert any(f"no event #{wrong}" in _text(w.value) for w in app.warning)
+        assert not app.error and not app.json
+        assert any(s.value == "Notes" for s in app.subheader)  # the rest of the page is there
+        assert app.button(key=f"suspect_accept_{ids['deploy']}")
+    payload.set_value(ids["spike"]).run()
+    assert any("errors_at_onset" in j.value for j in app.json) and not app.warning
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_the_path_map_is_edited_on_the_page_and_a_bad_line_is_refused_with_its_number(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, _ = _incident(two_tenants)
+    north = two_tenants[0]
+    _signed_in(app, north.users[Role.REVIEWER].id, inv_id)
+    box = next(t for t in app.text_area if t.label.startswith("One per line"))
+    box.set_value("services/checkout/ = checkout\nthis line has no service")
+    app.button(key="FormSubmitter:service_paths-Save paths").click().run()
+    assert not app.exception, app.exception
+    assert any("Line 2" in _text(e.value) for e in app.error)
+    assert paths.get_map(actor=north.actor(Role.VIEWER)) == []
+
+    box = next(t for t in app.text_area if t.label.startswith("One per line"))
+    box.set_value("services/checkout/ = checkout\nacme/config/checkout/ = checkout")
+    app.button(key="FormSubmitter:service_paths-Save paths").click().run()
+    assert not app.exception, app.exception
+    saved = paths.get_map(actor=north.actor(Role.VIEWER))
+    assert [(e.prefix, e.service) for e in saved] == [
+        ("acme/config/checkout/", "checkout"),
+        ("services/checkout/", "checkout"),
+    ]
+    box = next(t for t in app.text_area if t.label.startswith("One per line"))
+    assert "services/checkout/ = checkout" in box.value
