@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages.components import review_checks
 from pages.components.feedback import plain
 from pages.components.tables import safe_dataframe
 from services import review
@@ -67,8 +68,7 @@ def artifact(detail: ReviewItemDetail) -> None:
     if item.edit_diff:
         with st.expander(f"Reviewer's edit (distance {item.edit_distance})"):
             st.code(item.edit_diff, language="diff")
-    if item.execution_error:
-        _text("Execution error", item.execution_error)
+    review_checks.failure(detail)
     st.markdown("**Context**")
     _table(ctx.facts, "No context for this item.")
     if ctx.history:

@@ -81,7 +81,7 @@ def _setup() -> tuple[list[Actor], list[int]]:
             payload = (
                 {"subject": f"Hi {i}", "body": "Hello"}
                 if outreach
-                else {"amount": 60000 if i % 4 == 1 else 20000, "discount_pct": 5}
+                else {"amount": 60000 if i % 4 == 1 else 50000, "discount_pct": 5}
             )
             rows.append(
                 ReviewItem(
