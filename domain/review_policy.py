@@ -150,7 +150,10 @@ def _count(raw: Mapping[str, Any], name: str, default: int) -> int:
     value = raw.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"{name} must be a whole number")
-    number = int(value)  # ValueError for "NaN", "soon", floats that are not finite
+    try:
+        number = int(value)
+    except (ValueError, OverflowError) as exc:  # "NaN", "soon", non-finite floats
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from exc
     if number < 0:
         raise ValueError(f"{name} must not be negative")
     return number
