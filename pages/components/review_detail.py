@@ -54,7 +54,9 @@ def artifact(detail: ReviewItemDetail) -> None:
         st.warning(f"Four-eyes: the amount is above the limit — {who}.")
     if item.kind in MAIL_KINDS:
         _text("From", ctx.email_from)
-        _text("To", ctx.email_to)
+        # Outreach goes to its (edited) To; a dunning notice always to the invoice's address.
+        to = payload.get("to") if item.kind is ReviewKind.OUTREACH_EMAIL else None
+        _text("To", to or ctx.email_to)
         _text("Subject", payload.get("subject"))
         st.code(str(payload.get("body", "")), language=None, wrap_lines=True)
     else:
