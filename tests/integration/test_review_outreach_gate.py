@@ -225,3 +225,33 @@ def test_pre_checks_show_what_approving_would_meet_before_anyone_clicks(
         uow.commit()
     assert _checks(north, Role.REVIEWER, fine.id)["outreach_cadence"][0] == "blocked"
     assert rs.count_emails(status=EmailStatus.SANDBOXED) == 0
+
+
+def test_two_outreach_drafts_to_one_lead_approved_at_once_send_one_email(
+    two_tenants: Pair,
+) -> None:
+    import threading
+
+    north, _ = two_tenants
+    t = north.tenant.id
+    lead_id = rs.lead(t)
+    drafts = [rs.draft(t, K.OUTREACH_EMAIL, lead_id) for _ in range(2)]
+    actors = [north.actor(Role.REVIEWER), north.actor(Role.ADMIN)]
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def approve(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[i] = review.approve(actor=actors[i], item_id=drafts[i].id, seen_version=1)
+        except PolicyRefused as refused:
+            outcomes[i] = refused.rule
+
+    threads = [threading.Thread(target=approve, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(str(type(o).__name__) for o in outcomes) == ["DecisionResult", "str"], outcomes
+    assert "outreach_cadence" in outcomes
+    assert rs.count_emails(lead_id=lead_id) == 1
