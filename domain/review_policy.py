@@ -23,6 +23,8 @@ class Rule(StrEnum):
     FOUR_EYES = "four_eyes"
     DO_NOT_CONTACT = "do_not_contact"
     DUNNING_CADENCE = "dunning_cadence"
+    OUTREACH_CADENCE = "outreach_cadence"
+    OUTREACH_DAILY_LIMIT = "outreach_daily_limit"
 
 
 RULE_LABELS: Mapping[Rule, str] = {
@@ -31,6 +33,8 @@ RULE_LABELS: Mapping[Rule, str] = {
     Rule.FOUR_EYES: "four-eyes (second approver)",
     Rule.DO_NOT_CONTACT: "do-not-contact",
     Rule.DUNNING_CADENCE: "dunning cadence",
+    Rule.OUTREACH_CADENCE: "outreach cadence",
+    Rule.OUTREACH_DAILY_LIMIT: "outreach daily limit",
 }
 
 REASON_LABELS: Mapping[ReasonCode, str] = {
@@ -87,6 +91,10 @@ class ReviewPolicy:
         default_factory=lambda: dict(DEFAULT_FOUR_EYES)
     )
     dunning_cadence_days: int = 7
+    # Outreach mirrors dunning: days between two e-mails to one lead or address, and how many
+    # outreach e-mails the whole tenant may send in any 24 hours (0 turns either rule off).
+    outreach_cadence_days: int = 3
+    outreach_daily_limit: int = 200
     sla_hours: Mapping[ReviewKind, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
     expiry_hours: Mapping[ReviewKind, float] = field(
         default_factory=lambda: dict(DEFAULT_EXPIRY_HOURS)
@@ -115,6 +123,8 @@ class ReviewPolicy:
             "deciders": {k.value: sorted(r.value for r in v) for k, v in self.deciders.items()},
             "four_eyes_limits": {k.value: self.four_eyes_limits.get(k) for k in ReviewKind},
             "dunning_cadence_days": self.dunning_cadence_days,
+            "outreach_cadence_days": self.outreach_cadence_days,
+            "outreach_daily_limit": self.outreach_daily_limit,
             "sla_hours": {k.value: v for k, v in self.sla_hours.items()},
             "expiry_hours": {k.value: v for k, v in self.expiry_hours.items()},
         }
@@ -134,6 +144,19 @@ def _hours(raw: object, name: str) -> dict[ReviewKind, float]:
     if any(v <= 0 for v in values.values()):
         raise ValueError(f"{name} must be positive hours")
     return values
+
+
+def _count(raw: Mapping[str, Any], name: str, default: int) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{name} must be a whole number")
+    try:
+        number = int(value)
+    except (ValueError, OverflowError) as exc:  # "NaN", "soon", non-finite floats
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from exc
+    if number < 0:
+        raise ValueError(f"{name} must not be negative")
+    return number
 
 
 def policy_from_settings(settings: Mapping[str, Any] | None) -> ReviewPolicy:
@@ -157,15 +180,17 @@ def policy_from_settings(settings: Mapping[str, Any] | None) -> ReviewPolicy:
                 raise ValueError("four_eyes_limits must not be negative")
             else:
                 limits[kind] = float(value)
-    cadence = int(raw.get("dunning_cadence_days", base.dunning_cadence_days))
-    if cadence < 0:
-        raise ValueError("dunning_cadence_days must not be negative")
+    cadence = _count(raw, "dunning_cadence_days", base.dunning_cadence_days)
+    outreach_days = _count(raw, "outreach_cadence_days", base.outreach_cadence_days)
+    outreach_limit = _count(raw, "outreach_daily_limit", base.outreach_daily_limit)
     sla = {**base.sla_hours, **_hours(raw.get("sla_hours", {}), "sla_hours")}
     expiry = {**base.expiry_hours, **_hours(raw.get("expiry_hours", {}), "expiry_hours")}
     return ReviewPolicy(
         deciders=deciders,
         four_eyes_limits=limits,
         dunning_cadence_days=cadence,
+        outreach_cadence_days=outreach_days,
+        outreach_daily_limit=outreach_limit,
         sla_hours=sla,
         expiry_hours=expiry,
     )
@@ -233,4 +258,30 @@ def check_dunning_cadence(
             Rule.DUNNING_CADENCE,
             f"invoice {invoice} had a notice on {last_dunned_at:%Y-%m-%d %H:%M} UTC; the next "
             f"may go out from {next_allowed:%Y-%m-%d %H:%M} UTC ({cadence_days} days apart).",
+        )
+
+
+def check_outreach_cadence(
+    *, last_contacted_at: datetime | None, now: datetime, cadence_days: int, who: str
+) -> None:
+    """Refuse a second outreach e-mail to the same lead or address within the cadence."""
+    if last_contacted_at is None or cadence_days <= 0:
+        return
+    next_allowed = last_contacted_at + timedelta(days=cadence_days)
+    if now < next_allowed:
+        raise PolicyRefusal(
+            Rule.OUTREACH_CADENCE,
+            f"{who} was last e-mailed on {last_contacted_at:%Y-%m-%d %H:%M} UTC; the next "
+            f"outreach may go out from {next_allowed:%Y-%m-%d %H:%M} UTC ({cadence_days} days "
+            "apart).",
+        )
+
+
+def check_outreach_daily_limit(*, sent_last_day: int, limit: int) -> None:
+    """Refuse outreach once the tenant sent its limit of outreach e-mails in 24 hours."""
+    if limit > 0 and sent_last_day >= limit:
+        raise PolicyRefusal(
+            Rule.OUTREACH_DAILY_LIMIT,
+            f"this tenant already sent {sent_last_day} outreach e-mails in the last 24 hours "
+            f"(limit {limit}); try again later or ask an admin to raise the limit.",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.components import review_actions as actions
+from pages.components import review_checks
 from pages.components import review_detail as detail_pane
 from pages.components.feedback import service_errors
 from pages.components.review_filters import filter_bar, queue_table
@@ -90,6 +91,9 @@ with right:
         if seen.row_version != detail.item.row_version:
             st.warning("This item changed since you opened it.")
         if can_decide and seen.may_decide:
+            with service_errors():
+                report = review.pre_checks(actor=actor, item_id=item_id)
+            review_checks.pre_checks(report)
             actions.decision_forms(detail, actor, seen.row_version)
         elif auth.can_do(actor=actor, action=Action.RETRY_EXECUTION):
             actions.retry_button(detail, actor)

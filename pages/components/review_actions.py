@@ -45,31 +45,37 @@ def show_flash() -> None:
         {"ok": st.success, "partial": st.warning}.get(kind, st.error)(text)
 
 
+def _decided(result: review.DecisionResult) -> bool:
+    return not result.ok  # approved, but carrying it out failed: an error, not a success
+
+
 def run(
     action: Callable[[], Any],
     done: Callable[[Any], str],
     partial: Callable[[Any], bool] = lambda _outcome: False,
+    failed: Callable[[Any], bool] = lambda _outcome: False,
 ) -> None:
-    """Run an action; success (or partial success) or a clear refusal goes to the flash, and
-    the view refreshes."""
+    """Run an action; success (or partial success), a failure or a clear refusal goes to the
+    flash, and the view refreshes."""
     try:
         outcome = action()
     except ServiceError as exc:
         st.session_state[FLASH] = ("error", f"**{exc.title}.** {plain(exc.message)}")
     else:
-        kind = "partial" if partial(outcome) else "ok"
+        kind = "error" if failed(outcome) else "partial" if partial(outcome) else "ok"
         st.session_state[FLASH] = (kind, plain(done(outcome)))
     st.session_state.pop(SEEN, None)
     st.rerun()
 
 
-def _edited(payload: dict[str, Any], key: str) -> dict[str, Any]:
+def _edited(editable: dict[str, Any], key: str) -> dict[str, Any]:
+    """Inputs for exactly the fields the service says an edit may change (and execution reads)."""
     edited: dict[str, Any] = {}
-    for name, value in payload.items():
+    for name, value in editable.items():
         label = name.replace("_", " ").capitalize()
         wkey = f"{key}_{name}"
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            edited[name] = value
+            continue  # not a value a form can edit faithfully: left as it is
         elif isinstance(value, int):  # keep whole numbers whole: 10000 is not an edit of it
             edited[name] = st.number_input(label, value=value, step=1, key=wkey)
         elif isinstance(value, float):
@@ -97,15 +103,19 @@ def decision_forms(detail: ReviewItemDetail, actor: Actor, version: int) -> None
                     actor=actor, item_id=item.id, seen_version=version, comment=comment
                 ),
                 lambda r: r.message,
+                failed=_decided,
             )
     with st.expander("Edit and approve"), st.form("edit_form"):
-        edited = _edited(item.payload, f"edit_{item.id}_{version}")
-        if st.form_submit_button("Save edits and approve"):
+        if not detail.editable:
+            st.caption("Nothing in this draft can be edited; approve or reject it as it is.")
+        edited = _edited(detail.editable, f"edit_{item.id}_{version}")
+        if st.form_submit_button("Save edits and approve", disabled=not detail.editable):
             run(
                 lambda: review.edit_and_approve(
                     actor=actor, item_id=item.id, seen_version=version, edited_payload=edited
                 ),
                 lambda r: r.message,
+                failed=_decided,
             )
     with st.form("reject_form"):
         reason = st.selectbox(
@@ -167,4 +177,5 @@ def retry_button(detail: ReviewItemDetail, actor: Actor) -> None:
                 actor=actor, item_id=item.id, seen_version=item.row_version
             ),
             lambda r: r.message,
+            failed=_decided,
         )

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pages.components import review_checks
 from pages.components.feedback import plain
 from pages.components.tables import safe_dataframe
 from services import review
@@ -53,7 +54,9 @@ def artifact(detail: ReviewItemDetail) -> None:
         st.warning(f"Four-eyes: the amount is above the limit — {who}.")
     if item.kind in MAIL_KINDS:
         _text("From", ctx.email_from)
-        _text("To", ctx.email_to)
+        # Outreach goes to its (edited) To; a dunning notice always to the invoice's address.
+        to = payload.get("to") if item.kind is ReviewKind.OUTREACH_EMAIL else None
+        _text("To", to or ctx.email_to)
         _text("Subject", payload.get("subject"))
         st.code(str(payload.get("body", "")), language=None, wrap_lines=True)
     else:
@@ -67,8 +70,7 @@ def artifact(detail: ReviewItemDetail) -> None:
     if item.edit_diff:
         with st.expander(f"Reviewer's edit (distance {item.edit_distance})"):
             st.code(item.edit_diff, language="diff")
-    if item.execution_error:
-        _text("Execution error", item.execution_error)
+    review_checks.failure(detail)
     st.markdown("**Context**")
     _table(ctx.facts, "No context for this item.")
     if ctx.history:

@@ -62,6 +62,7 @@ class Draft:
 
 class Agent(Protocol):
     name: str
+    kind: ReviewKind  # the kind of review item it drafts
     subject_type: str
     prompt_key: str
     output: type[BaseModel]

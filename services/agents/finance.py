@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from domain.base import utcnow
 from domain.enums import InvoiceStatus, ReviewKind, Risk
 from domain.models import Invoice
-from services.agents.base import AgentRefused, Draft, DraftRejected, Inputs, foreign_data
+from services.agents.base import AgentRefused, Draft, DraftRejected, Inputs
+from services.agents.checks import checked
 
 MAX_LEVEL = 3
 
@@ -27,6 +28,7 @@ class DunningDraft(BaseModel):
 
 class FinanceAgent:
     name = "finance"
+    kind = ReviewKind.DUNNING_NOTICE
     subject_type = "invoice"
     prompt_key = "finance.dunning"
     output: type[BaseModel] = DunningDraft
@@ -83,15 +85,6 @@ class FinanceAgent:
                 f"The notice states due date {output.stated_due_date}; the invoice's is "
                 f"{f['due_date']}."
             )
-        leak = foreign_data(
-            session,
-            int(f["tenant_id"]),
-            f"{output.subject}\n{output.body}",
-            allowed_emails={f["email"]},
-            context=inputs.context,
-        )
-        if leak:
-            raise DraftRejected(f"The dunning notice mentions {leak}.")
         level = int(f["level"])
         payload = {
             "to": f["email"],
@@ -102,6 +95,8 @@ class FinanceAgent:
             "currency": f["currency"],
             "due_date": f["due_date"].isoformat(),
         }
+        invoice = session.get(Invoice, inputs.subject_id)
+        checked(session, self.kind, invoice, payload, inputs.context)
         return [
             Draft(
                 kind=ReviewKind.DUNNING_NOTICE,

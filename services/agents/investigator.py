@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from domain.enums import LinkStatus, ReviewKind, Risk, Severity
 from domain.models import Event, EventLink, Investigation
-from services.agents.base import AgentRefused, Draft, DraftRejected, Inputs, foreign_data
+from services.agents.base import AgentRefused, Draft, DraftRejected, Inputs
+from services.agents.checks import checked
 
 MAX_EVENTS = 200
 
@@ -29,6 +30,7 @@ class RcaDraft(BaseModel):
 
 class InvestigatorAgent:
     name = "investigator"
+    kind = ReviewKind.RCA_HYPOTHESIS
     subject_type = "investigation"
     prompt_key = "investigator.rca"
     output: type[BaseModel] = RcaDraft
@@ -76,13 +78,8 @@ class InvestigatorAgent:
         ranked = sorted(cited, key=lambda h: h.confidence, reverse=True)
         risk = Risk.HIGH if f["severity"] in {Severity.CRITICAL, Severity.HIGH} else Risk.MEDIUM
         drafts = []
+        investigation = session.get(Investigation, inputs.subject_id)
         for rank, h in enumerate(ranked, start=1):
-            text = f"{output.summary}\n{h.title}\n{h.explanation}"
-            leak = foreign_data(
-                session, int(f["tenant_id"]), text, allowed_emails=set(), context=inputs.context
-            )
-            if leak:
-                raise DraftRejected(f"The hypothesis mentions {leak}.")
             payload = {
                 "summary": output.summary,
                 "rank": rank,
@@ -91,6 +88,7 @@ class InvestigatorAgent:
                 "event_ids": sorted(set(h.event_ids)),
                 "dropped_hypotheses": len(output.hypotheses) - len(cited),
             }
+            checked(session, self.kind, investigation, payload, inputs.context)
             drafts.append(
                 Draft(
                     kind=ReviewKind.RCA_HYPOTHESIS,

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.enums import ReviewKind, Risk
-from domain.models import NegotiationRound
-from services.agents.base import Draft, DraftRejected, Inputs, foreign_data, risk_max
-from services.agents.sales import check_discount, load_deal
+from domain.models import Deal, NegotiationRound
+from services.agents.base import Draft, Inputs, risk_max
+from services.agents.checks import checked
+from services.agents.sales import discount_risk, load_deal
 
 
 class CounterOfferDraft(BaseModel):
@@ -25,6 +26,7 @@ class CounterOfferDraft(BaseModel):
 
 class NegotiationAgent:
     name = "negotiation"
+    kind = ReviewKind.COUNTER_OFFER
     subject_type = "deal"
     prompt_key = "negotiation.counter"
     output: type[BaseModel] = CounterOfferDraft
@@ -51,22 +53,6 @@ class NegotiationAgent:
     def drafts(self, inputs: Inputs, output: Any, session: Session) -> list[Draft]:
         assert isinstance(output, CounterOfferDraft)
         f = inputs.facts
-        discount_risk = check_discount(output.discount_pct, f["cap"])
-        list_price: Decimal = f["amount"]
-        floor = list_price * (1 - f["cap"] / 100)
-        if not floor <= output.amount <= list_price:
-            raise DraftRejected(
-                f"The counter-offer of {output.amount} is outside {floor:.2f} to {list_price:.2f}."
-            )
-        leak = foreign_data(
-            session,
-            int(f["tenant_id"]),
-            output.message,
-            allowed_emails=set(),
-            context=inputs.context,
-        )
-        if leak:
-            raise DraftRejected(f"The counter-offer mentions {leak}.")
         payload = {
             "round_no": f["next_round"],
             "amount": str(output.amount),
@@ -74,12 +60,13 @@ class NegotiationAgent:
             "discount_pct": str(output.discount_pct),
             "message": output.message,
         }
+        checked(session, self.kind, session.get(Deal, inputs.subject_id), payload, inputs.context)
         return [
             Draft(
                 kind=ReviewKind.COUNTER_OFFER,
                 payload=payload,
                 confidence=output.confidence,
-                risk=risk_max(output.risk, discount_risk),
+                risk=risk_max(output.risk, discount_risk(output.discount_pct, f["cap"])),
                 search_text=f"{f['name']} counter-offer {output.amount} {f['currency']}",
                 amount=float(output.amount),
                 priority=1,

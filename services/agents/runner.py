@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from domain import transitions
 from domain.base import utcnow
@@ -21,12 +22,13 @@ from domain.enums import ReviewStatus, RunStatus
 from domain.models import AgentRun, ReviewItem
 from domain.review_policy import ReviewPolicy
 from services import audit, logs, prompts
-from services.agents.base import AgentRefused, Draft, Inputs
+from services.agents.base import Agent, AgentRefused, Draft, Inputs
 from services.agents.registry import AGENTS
 from services.config import get_settings
 from services.errors import LLMTimeout, LLMUnavailable, ServiceError
 from services.llm.client import get_client
 from services.llm.recording import CallContext
+from services.review import drafts as review_drafts
 from services.review import items as review_items
 from services.review import policy as policies
 from services.uow import UnitOfWork
@@ -78,10 +80,29 @@ def _item(
     )
 
 
+def refuse_duplicate(session: Session, agent: Agent, inputs: Inputs, *, lock: bool) -> None:
+    """AgentRefused when the subject already has a pending draft of the agent's kind: the run
+    ends (dead, not retried) instead of queueing a second draft that would go out as well."""
+    pending = review_drafts.pending_duplicate(
+        session,
+        kind=agent.kind,
+        subject_type=inputs.subject_type,
+        subject_id=inputs.subject_id,
+        lock=lock,
+    )
+    if pending is not None:
+        kind = agent.kind.value.replace("_", " ")
+        raise AgentRefused(
+            f"{inputs.subject_label} already has a pending {kind} draft (review item "
+            f"#{pending}); decide that one first. No second draft was made."
+        )
+
+
 def _succeed(claim: Claim, inputs: Inputs, output: Any, started: float) -> int:
     agent = AGENTS[claim.agent]
     now = utcnow()
     with UnitOfWork(None, tenant_id=claim.tenant_id) as uow:
+        refuse_duplicate(uow.session, agent, inputs, lock=True)  # a run that finished meanwhile
         drafts = agent.drafts(inputs, output, uow.session)
         transitions.agent_run(S.RUNNING, S.SUCCEEDED)
         done = uow.session.execute(
@@ -173,6 +194,7 @@ def _prepare(claim: Claim) -> tuple[Inputs, prompts.PromptRead]:
     prompts.ensure_seeded(tenant_id=claim.tenant_id)
     with UnitOfWork(None, readonly=True, tenant_id=claim.tenant_id) as uow:
         inputs = agent.load(uow.session, claim.subject_id)
+        refuse_duplicate(uow.session, agent, inputs, lock=False)  # before paying for a model call
         prompt = prompts.load_active(uow.session, agent.prompt_key)
     return inputs, prompt
 

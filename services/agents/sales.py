@@ -13,13 +13,12 @@ from domain.models import Deal, Lead
 from services.agents.base import (
     AgentRefused,
     Draft,
-    DraftRejected,
     Inputs,
-    foreign_data,
     max_discount_pct,
     risk_max,
     tenant_of,
 )
+from services.agents.checks import checked
 
 CLOSED = {DealStage.CLOSED_WON, DealStage.CLOSED_LOST}
 CENT = Decimal("0.01")
@@ -53,15 +52,14 @@ def load_deal(session: Session, subject_id: int) -> tuple[Deal, dict[str, Any], 
     return deal, values, facts
 
 
-def check_discount(discount: Decimal, cap: Decimal) -> Risk:
-    """The risk a discount carries; DraftRejected when it exceeds the tenant's cap."""
-    if discount > cap:
-        raise DraftRejected(f"The draft offers {discount}% discount; the tenant's cap is {cap}%.")
+def discount_risk(discount: Decimal, cap: Decimal) -> Risk:
+    """The risk a discount within the cap carries (the cap itself is a review rule)."""
     return Risk.HIGH if cap and discount >= cap * Decimal("0.8") else Risk.LOW
 
 
 class SalesAgent:
     name = "sales"
+    kind = ReviewKind.DEAL_PROPOSAL
     subject_type = "deal"
     prompt_key = "sales.proposal"
     output: type[BaseModel] = ProposalDraft
@@ -74,16 +72,6 @@ class SalesAgent:
     def drafts(self, inputs: Inputs, output: Any, session: Session) -> list[Draft]:
         assert isinstance(output, ProposalDraft)
         f = inputs.facts
-        discount_risk = check_discount(output.discount_pct, f["cap"])
-        leak = foreign_data(
-            session,
-            int(f["tenant_id"]),
-            output.terms_summary,
-            allowed_emails=set(),
-            context=inputs.context,
-        )
-        if leak:
-            raise DraftRejected(f"The proposal mentions {leak}.")
         list_price: Decimal = f["amount"]
         price = (list_price * (1 - output.discount_pct / 100)).quantize(CENT, ROUND_HALF_UP)
         payload = {
@@ -93,12 +81,13 @@ class SalesAgent:
             "discount_pct": str(output.discount_pct),
             "terms_summary": output.terms_summary,
         }
+        checked(session, self.kind, session.get(Deal, inputs.subject_id), payload, inputs.context)
         return [
             Draft(
                 kind=ReviewKind.DEAL_PROPOSAL,
                 payload=payload,
                 confidence=output.confidence,
-                risk=risk_max(output.risk, discount_risk),
+                risk=risk_max(output.risk, discount_risk(output.discount_pct, f["cap"])),
                 search_text=f"{f['name']} proposal {price} {f['currency']}",
                 amount=float(price),
             )

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from domain.enums import ReviewKind, Risk
 from domain.models import Lead
-from services.agents.base import AgentRefused, Draft, DraftRejected, Inputs, foreign_data, tenant_of
+from services.agents.base import AgentRefused, Draft, Inputs, tenant_of
+from services.agents.checks import checked
 
 
 class OutreachDraft(BaseModel):
@@ -21,6 +22,7 @@ class OutreachDraft(BaseModel):
 
 class SdrAgent:
     name = "sdr"
+    kind = ReviewKind.OUTREACH_EMAIL
     subject_type = "lead"
     prompt_key = "sdr.outreach"
     output: type[BaseModel] = OutreachDraft
@@ -50,17 +52,9 @@ class SdrAgent:
     def drafts(self, inputs: Inputs, output: Any, session: Session) -> list[Draft]:
         assert isinstance(output, OutreachDraft)
         to = str(inputs.facts["email"])
-        text = f"{output.subject}\n{output.body}"
-        leak = foreign_data(
-            session,
-            int(inputs.facts["tenant_id"]),
-            text,
-            allowed_emails={to},
-            context=inputs.context,
-        )
-        if leak:
-            raise DraftRejected(f"The outreach draft mentions {leak}.")
         payload = {"to": to, "subject": output.subject, "body": output.body}
+        lead = session.get(Lead, inputs.subject_id)
+        checked(session, self.kind, lead, payload, inputs.context)
         return [
             Draft(
                 kind=ReviewKind.OUTREACH_EMAIL,

@@ -12,6 +12,7 @@ from services.review.decisions import (
 )
 from services.review.drafts import ReviewDraftCreate, expire_overdue, submit_draft
 from services.review.policy import ReviewPolicyRead, get_policy, update_policy
+from services.review.prechecks import PreCheck, ReviewPreChecks, pre_checks
 from services.review.queue import get_item, list_queue, queue_counts
 from services.review.schemas import (
     BulkResult,
@@ -28,6 +29,7 @@ __all__ = [
     "REASON_LABELS",
     "BulkResult",
     "DecisionResult",
+    "PreCheck",
     "QueueCounts",
     "ReasonCode",
     "ReviewDraftCreate",
@@ -37,6 +39,7 @@ __all__ = [
     "ReviewItemRow",
     "ReviewKind",
     "ReviewPolicyRead",
+    "ReviewPreChecks",
     "ReviewQueueFilter",
     "ReviewStatus",
     "Risk",
@@ -49,6 +52,7 @@ __all__ = [
     "get_policy",
     "list_queue",
     "next_item",
+    "pre_checks",
     "queue_counts",
     "reject",
     "release",

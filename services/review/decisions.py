@@ -9,11 +9,10 @@ from domain.base import utcnow
 from domain.enums import ReasonCode, ReviewStatus
 from domain.models import ReviewItem
 from domain.review_policy import approval_is_final, check_may_decide
-from domain.text_diff import edit_distance, payload_text, unified_diff
 from services.actor import Actor
 from services.errors import InvalidInput, InvalidTransition, ServiceError
 from services.permissions import Action, require
-from services.review import drafts, execution, items
+from services.review import editing, execution, items, prechecks, rules
 from services.review import policy as policies
 from services.review.schemas import BulkItemResult, BulkResult, DecisionResult
 from services.uow import UnitOfWork
@@ -33,37 +32,19 @@ def _pending(item: ReviewItem, now: datetime) -> None:
         )
 
 
-def _amount(payload: dict[str, Any], fallback: float | None) -> float | None:
-    value = payload.get("amount", fallback)
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"The amount {value!r} is not a number.") from exc
-
-
-def _apply_edit(uow: UnitOfWork, item: ReviewItem, edited: dict[str, Any]) -> None:
-    if not isinstance(edited, dict) or not edited:
-        raise InvalidInput("The edited draft is empty.")
-    before = {**items.snapshot(item), "payload": item.payload}
-    old_text, new_text = payload_text(item.payload), payload_text(edited)
-    if old_text == new_text:
-        return
-    item.amount = _amount(edited, item.amount)
-    item.edited_payload = edited
-    item.payload = edited
-    item.search_text = drafts.search_text(item.subject_label, edited)
-    item.edit_diff = unified_diff(payload_text(item.original_payload), new_text)
-    item.edit_distance = edit_distance(payload_text(item.original_payload), new_text)
-    if item.first_approver_id is not None:
-        # The first approver approved other words; four-eyes starts again on the new text.
-        item.first_approver_id = None
-        item.first_approved_at = None
-    items.record(
-        uow,
-        item,
-        "review.edited",
-        before,
-        extra={"payload": edited, "edit_distance": item.edit_distance},
+def _checked(
+    uow: UnitOfWork, item: ReviewItem, payload: dict[str, Any], subject: Any
+) -> rules.Checked:
+    """The kind's rules on what is about to be approved (nothing to check if the subject is
+    gone: executing then fails, saying so)."""
+    if subject is None:
+        return rules.Checked()
+    return rules.check(
+        uow.session,
+        kind=item.kind,
+        subject=subject,
+        payload=payload,
+        context=editing.context(item),
     )
 
 
@@ -86,14 +67,19 @@ def _approve(
             triggered_by_id=item.triggered_by_id,
             approving=True,
         )
-        execution.check_preconditions(uow, item, policy, now)
+        subject = execution.lock_subject(uow, item)
+        payload = item.payload
         if edited is not None:
-            _apply_edit(uow, item, edited)
+            payload = rules.merge_edit(item.kind, item.payload, edited, item.subject_type)
+        checked = _checked(uow, item, payload, subject)
+        if edited is not None:
+            editing.apply(uow, item, payload, checked)
+        execution.check_preconditions(uow, item, policy, now)
         before = items.snapshot(item)
         final = approval_is_final(
             policy,
             kind=item.kind,
-            amount=item.amount,
+            amount=editing.policy_amount(item),
             user_id=actor.user_id,
             first_approver_id=item.first_approver_id,
         )
@@ -117,13 +103,18 @@ def _approve(
         items.record(uow, item, "review.approved", before, reason=comment or None)
         execution.execute(uow, item, policy, now)
         uow.commit()
-        return DecisionResult(item=items.to_read(item, now), message=_outcome(item))
+        return _result(item, now)
 
 
-def _outcome(item: ReviewItem) -> str:
+def _result(item: ReviewItem, now: datetime) -> DecisionResult:
+    read = items.to_read(item, now)
     if item.status is ReviewStatus.EXECUTED:
-        return f"Item #{item.id} approved and carried out."
-    return f"Item #{item.id} approved, but carrying it out failed: {item.execution_error}"
+        return DecisionResult(item=read, message=f"Item #{item.id} approved and carried out.")
+    message = (
+        f"Item #{item.id} was approved, but carrying it out failed: {item.execution_error} "
+        f"Next step: {prechecks.next_step(item)}"
+    )
+    return DecisionResult(item=read, message=message, ok=False)
 
 
 def _comment(comment: str) -> str:
@@ -204,6 +195,7 @@ def retry_execution(*, actor: Actor, item_id: int, seen_version: int) -> Decisio
                 f"Review item #{item.id} is {item.status.value}; only failed items can be retried."
             )
         policy = policies.load(uow.session, actor.tenant_id)
+        _checked(uow, item, item.payload, execution.lock_subject(uow, item))
         execution.check_preconditions(uow, item, policy, now)
         before = items.snapshot(item)
         items.move(item, ReviewStatus.APPROVED)
@@ -211,7 +203,7 @@ def retry_execution(*, actor: Actor, item_id: int, seen_version: int) -> Decisio
         items.record(uow, item, "review.retried", before)
         execution.execute(uow, item, policy, now)
         uow.commit()
-        return DecisionResult(item=items.to_read(item, now), message=_outcome(item))
+        return _result(item, now)
 
 
 def bulk_decide(
@@ -245,5 +237,5 @@ def bulk_decide(
         except ServiceError as exc:
             results.append(BulkItemResult(item_id=item_id, ok=False, message=exc.message))
         else:
-            results.append(BulkItemResult(item_id=item_id, ok=True, message=outcome.message))
+            results.append(BulkItemResult(item_id=item_id, ok=outcome.ok, message=outcome.message))
     return BulkResult(results=results)

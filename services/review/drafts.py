@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from domain.base import utcnow
 from domain.enums import ReviewKind, ReviewStatus, Risk
-from domain.models import ReviewItem
+from domain.models import Contract, Deal, Investigation, Invoice, Lead, ReviewItem
 from domain.text_diff import payload_text
 from services import db
 from services.review import items
@@ -20,6 +21,13 @@ from services.uow import UnitOfWork
 
 SEARCH_TEXT_MAX = 4000
 SWEEP_BATCH = 500
+SUBJECT_MODELS: dict[str, Any] = {
+    "lead": Lead,
+    "deal": Deal,
+    "invoice": Invoice,
+    "contract": Contract,
+    "investigation": Investigation,
+}
 
 
 class ReviewDraftCreate(BaseModel):
@@ -62,6 +70,30 @@ def submit_draft(*, tenant_id: int, draft_in: ReviewDraftCreate) -> ReviewItemRe
         items.record(uow, item, "review.submitted", {}, extra={"kind": item.kind.value})
         uow.commit()
         return items.to_read(item, now)
+
+
+def pending_duplicate(
+    session: Session, *, kind: ReviewKind, subject_type: str, subject_id: int, lock: bool = False
+) -> int | None:
+    """The id of a pending item of this kind about this subject, if there is one.
+
+    A subject gets one pending draft per kind: a second would be decided (and sent) on its
+    own, so agents refuse to draft again until the first one is decided. With ``lock`` the
+    subject row is locked first (PostgreSQL), so two runs finishing at once take turns."""
+    if lock and subject_type in SUBJECT_MODELS:
+        model = SUBJECT_MODELS[subject_type]
+        session.scalar(db.row_locked(select(model.id).where(model.id == subject_id), session))
+    return session.scalar(
+        select(ReviewItem.id)
+        .where(
+            ReviewItem.kind == kind,
+            ReviewItem.status == ReviewStatus.PENDING,
+            ReviewItem.subject_type == subject_type,
+            ReviewItem.subject_id == subject_id,
+        )
+        .order_by(ReviewItem.id)
+        .limit(1)
+    )
 
 
 def expire_overdue(*, now: datetime | None = None) -> int:

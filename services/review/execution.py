@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -31,11 +30,11 @@ from domain.review_policy import (
     PolicyRefusal,
     ReviewPolicy,
     check_dunning_cadence,
-    check_may_contact,
 )
 from services import db
 from services.config import get_settings
-from services.review import items, rca
+from services.errors import InvalidInput
+from services.review import contact, items, rca, rules
 from services.review.mailer import DeliveryFailed, deliver
 from services.review.subject_audit import subject_changes
 from services.review.subjects import ExecutionFailed, first_text, get_subject
@@ -84,7 +83,7 @@ def execute(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: dateti
 
 def _run(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime) -> str:
     if item.kind is K.OUTREACH_EMAIL:
-        return _outreach(uow, item, now)
+        return _outreach(uow, item, policy, now)
     if item.kind is K.DUNNING_NOTICE:
         return _dunning(uow, item, policy, now)
     if item.kind in (K.DEAL_PROPOSAL, K.COUNTER_OFFER):
@@ -121,17 +120,17 @@ def _send(uow: UnitOfWork, item: ReviewItem, to: str, **links: int | None) -> Em
     return message
 
 
-def _outreach(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
+def _outreach(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime) -> str:
     lead: Lead = get_subject(uow, Lead, item)
-    try:
-        check_may_contact(do_not_contact=lead.do_not_contact, who=f"{lead.name} <{lead.email}>")
+    try:  # the approved (possibly edited) recipient, under the contact rules as they are now
+        to = contact.check_outreach(uow.session, lead, item.payload, policy, now)
     except PolicyRefusal as exc:
         raise ExecutionFailed(str(exc)) from exc
-    message = _send(uow, item, lead.email, lead_id=lead.id)
+    message = _send(uow, item, to, lead_id=lead.id)
     lead.last_contacted_at = now
     if lead.status is LeadStatus.NEW:
         lead.status = LeadStatus.CONTACTED
-    return f"email {message.status.value} to {lead.email}"
+    return f"email {message.status.value} to {to}"
 
 
 def _dunning(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime) -> str:
@@ -155,21 +154,14 @@ def _dunning(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datet
     )
 
 
-def _money(value: object, fallback: Decimal) -> Decimal:
-    if value is None:
-        return fallback
-    try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
-    except InvalidOperation as exc:
-        raise ExecutionFailed(f"The amount {value!r} is not a number.") from exc
-
-
 def _deal(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
     deal: Deal = get_subject(uow, Deal, item)
     if deal.stage in (DealStage.CLOSED_WON, DealStage.CLOSED_LOST):
         raise ExecutionFailed(f"Deal {deal.name} is already {deal.stage.value.replace('_', ' ')}.")
-    amount = _money(item.payload.get("amount"), deal.amount)
-    discount = _money(item.payload.get("discount_pct"), deal.discount_pct)
+    try:  # the approval checked these; what it checked is what is carried out
+        amount, discount = rules.deal_terms(item.payload, deal)
+    except InvalidInput as exc:
+        raise ExecutionFailed(exc.message) from exc
     last = uow.session.scalar(
         select(func.max(NegotiationRound.round_no)).where(NegotiationRound.deal_id == deal.id)
     )
@@ -213,7 +205,8 @@ SUBJECTS: dict[ReviewKind, type[Any]] = {
 }
 
 
-def _lock_subject(uow: UnitOfWork, item: ReviewItem) -> Any:
+def lock_subject(uow: UnitOfWork, item: ReviewItem) -> Any:
+    """The row the item is about, row-locked on PostgreSQL (None when it is gone)."""
     model = SUBJECTS[item.kind]
     stmt = select(model).where(model.id == item.subject_id)
     stmt = db.row_locked(stmt, uow.session).execution_options(populate_existing=True)
@@ -223,16 +216,16 @@ def _lock_subject(uow: UnitOfWork, item: ReviewItem) -> Any:
 def check_preconditions(
     uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime
 ) -> None:
-    """Refuse an approval a contact rule already forbids (do-not-contact, dunning cadence).
+    """Refuse an approval a contact rule already forbids (do-not-contact, cadences).
 
     The subject row is locked first (on PostgreSQL), so two approvals about the same lead,
     invoice or deal take turns: the second sees what the first did (a notice just sent) and the
     contact rules refuse it before any mail goes out."""
-    subject = _lock_subject(uow, item)
+    subject = lock_subject(uow, item)
     if item.kind is K.OUTREACH_EMAIL:
         lead = subject
         if lead is not None:
-            check_may_contact(do_not_contact=lead.do_not_contact, who=f"{lead.name} <{lead.email}>")
+            contact.check_outreach(uow.session, lead, item.payload, policy, now)
     elif item.kind is K.DUNNING_NOTICE:
         invoice = subject
         if invoice is not None:

@@ -23,6 +23,8 @@ class ReviewPolicyRead(BaseModel):
     deciders: dict[ReviewKind, list[Role]]
     four_eyes_limits: dict[ReviewKind, float | None]
     dunning_cadence_days: int
+    outreach_cadence_days: int
+    outreach_daily_limit: int
     sla_hours: dict[ReviewKind, float]
     expiry_hours: dict[ReviewKind, float]
 

@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 
 from domain.base import utcnow
-from domain.enums import ReviewStatus
-from domain.models import AuditEntry, ReviewItem, User
+from domain.enums import ReviewKind, ReviewStatus
+from domain.models import AuditEntry, Lead, ReviewItem, User
 from domain.review_policy import PolicyRefusal, check_may_decide
 from services.actor import Actor
 from services.audit import AuditEntryRead
 from services.errors import InvalidInput
 from services.pagination import COUNT_CAP, decode_cursor, encode_cursor
 from services.permissions import Action, can, require
-from services.review import context, items
+from services.review import context, editing, items, prechecks, rules
 from services.review import policy as policies
 from services.review.schemas import (
     QueueCounts,
@@ -215,9 +215,23 @@ def get_item(*, actor: Actor, item_id: int) -> ReviewItemDetail:
                 else None
             ),
             may_decide=may_decide,
-            needs_second_approver=policy.needs_second_approver(item.kind, item.amount),
+            needs_second_approver=policy.needs_second_approver(
+                item.kind, editing.policy_amount(item)
+            ),
+            editable=_editable(uow.session, item),
+            next_step=(prechecks.next_step(item) if item.status is ReviewStatus.FAILED else None),
         )
     return detail
+
+
+def _editable(session: Any, item: ReviewItem) -> dict[str, Any]:
+    values = {
+        name: item.payload.get(name) for name in rules.editable_fields(item.kind, item.payload)
+    }
+    if item.kind is ReviewKind.OUTREACH_EMAIL and not values.get("to"):
+        lead = session.get(Lead, item.subject_id)
+        values["to"] = lead.email if lead else ""
+    return values
 
 
 def _history(session: Any, item_id: int) -> list[AuditEntryRead]:

@@ -100,6 +100,9 @@ class ReviewItemDetail(BaseModel):
     claimed_by: str | None = None
     may_decide: bool = False
     needs_second_approver: bool = False
+    # What an edit may change, with the value it starts from (execution reads exactly these).
+    editable: dict[str, Any] = Field(default_factory=dict)
+    next_step: str | None = None  # for a failed execution: what to do about it
 
 
 class QueueCounts(BaseModel):
@@ -113,6 +116,7 @@ class QueueCounts(BaseModel):
 class DecisionResult(BaseModel):
     item: ReviewItemRead
     message: str
+    ok: bool = True  # False: approved, but carrying it out failed (the message says what next)
 
 
 class BulkItemResult(BaseModel):

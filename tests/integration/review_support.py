@@ -35,8 +35,10 @@ def lead(tenant_id: int, *, do_not_contact: bool = False, email: str = "jane@exa
     )
 
 
-def deal(tenant_id: int, *, amount: str = "10000.00") -> int:
-    return add(Deal(tenant_id=tenant_id, name="Robot arms", amount=Decimal(amount), currency="EUR"))
+def deal(tenant_id: int, *, amount: str = "10000.00", currency: str = "EUR") -> int:
+    return add(
+        Deal(tenant_id=tenant_id, name="Robot arms", amount=Decimal(amount), currency=currency)
+    )
 
 
 def invoice(
@@ -72,6 +74,7 @@ PAYLOADS: dict[ReviewKind, dict[str, Any]] = {
     ReviewKind.DEAL_PROPOSAL: {"amount": 10000, "discount_pct": 5, "terms": "Net 30"},
     ReviewKind.COUNTER_OFFER: {"amount": 9000, "discount_pct": 10, "terms": "Net 45"},
     ReviewKind.RCA_HYPOTHESIS: {"hypothesis": "Deploy 42 broke the cache", "notes": "Roll back"},
+    ReviewKind.CONTRACT: {"summary": "Two-year agreement, net 30."},
 }
 SUBJECT_TYPES = {
     ReviewKind.OUTREACH_EMAIL: "lead",
@@ -79,6 +82,7 @@ SUBJECT_TYPES = {
     ReviewKind.DEAL_PROPOSAL: "deal",
     ReviewKind.COUNTER_OFFER: "deal",
     ReviewKind.RCA_HYPOTHESIS: "investigation",
+    ReviewKind.CONTRACT: "contract",
 }
 
 

@@ -238,3 +238,26 @@ def test_roles_may_only_trigger_their_own_agents_on_their_own_tenants_subjects(
 
     with pytest.raises(NotFound):
         runs.enqueue(actor=south.actor(Role.ADMIN), agent=AgentName.SDR, subject_id=lead_id)
+
+
+def test_a_second_run_for_a_lead_with_a_pending_draft_ends_without_a_second_draft(
+    llm: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
+) -> None:
+    north = two_tenants[0]
+    llm.answers["OutreachDraft"] = json.dumps(OUTREACH)
+    lead_id = agent_data.lead(north.tenant.id)
+    first = run_once(AgentName.SDR, lead_id, north, Role.SDR)
+    assert first.status is RunStatus.SUCCEEDED
+    again = run_once(AgentName.SDR, lead_id, north, Role.SDR, max_attempts=3)
+    assert again.status is RunStatus.DEAD and again.attempts == 1  # refused, never retried
+    assert again.error and "already has a pending outreach email draft" in again.error
+    assert len(items()) == 1 and len(llm.requests) == 1  # the model was not asked again
+    [item] = items()
+    review.reject(
+        actor=north.actor(Role.REVIEWER),
+        item_id=item.id,
+        seen_version=item.row_version,
+        reason_code=review.ReasonCode.TONE,
+    )
+    third = run_once(AgentName.SDR, lead_id, north, Role.SDR)
+    assert third.status is RunStatus.SUCCEEDED and len(items()) == 2

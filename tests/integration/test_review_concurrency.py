@@ -71,17 +71,21 @@ def _setup() -> tuple[list[Actor], list[int]]:
             Lead(tenant_id=tid, email=f"l{i}@x.test", name=f"Lead {i}", company="X")
             for i in range(50)
         ]
-        deals = [Deal(tenant_id=tid, name=f"Deal {i}", amount=Decimal("60000")) for i in range(50)]
+        # One deal per proposal: executing a proposal moves its deal's price, and the review
+        # rules hold a later proposal to the deal's price as it then is.
+        deals = [
+            Deal(tenant_id=tid, name=f"Deal {i}", amount=Decimal("60000")) for i in range(ITEMS)
+        ]
         s.add_all([*extra, *leads, *deals])
         s.flush()
         rows = []
         for i in range(ITEMS):
             outreach = i % 2 == 0
-            subject = leads[i % 50] if outreach else deals[i % 50]
+            subject = leads[i % 50] if outreach else deals[i]
             payload = (
                 {"subject": f"Hi {i}", "body": "Hello"}
                 if outreach
-                else {"amount": 60000 if i % 4 == 1 else 20000, "discount_pct": 5}
+                else {"amount": 60000 if i % 4 == 1 else 50000, "discount_pct": 5}
             )
             rows.append(
                 ReviewItem(

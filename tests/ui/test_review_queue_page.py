@@ -184,3 +184,79 @@ def test_draft_text_is_shown_literally_never_as_markdown_or_html(
     _open_item(app, item.id)
     assert hostile in [t.value for t in app.text]
     assert all(hostile not in m.value for m in app.markdown)
+
+
+def test_the_card_shows_the_pre_checks_before_the_reviewer_clicks(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    north, _ = two_tenants
+    t = north.tenant.id
+    reviewer = north.users[Role.REVIEWER].id
+    item = rs.draft(
+        t, ReviewKind.OUTREACH_EMAIL, rs.lead(t, do_not_contact=True), triggered_by_id=reviewer
+    )
+    _open_queue(app, reviewer)
+    _open_item(app, item.id)
+    errors = [_text(e.value) for e in app.error]
+    assert any("do-not-contact" in e and "Jane Doe" in e for e in errors), errors
+    assert any("you triggered the run" in e for e in errors), errors
+    assert "Before you approve" in [_text(m.value).strip("*") for m in app.markdown]
+    assert rs.count_emails() == 0 and not app.success
+
+
+def test_a_failed_execution_is_shown_as_a_failure_with_the_next_step(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    north, _ = two_tenants
+    t = north.tenant.id
+    from domain.enums import DealStage
+    from domain.models import Deal
+    from services.uow import UnitOfWork
+
+    deal_id = rs.deal(t)
+    with UnitOfWork(None) as uow:
+        deal = uow.session.get(Deal, deal_id)
+        assert deal is not None
+        deal.stage = DealStage.CLOSED_LOST
+        uow.commit()
+    item = rs.draft(t, ReviewKind.COUNTER_OFFER, deal_id)
+    _open_queue(app, north.users[Role.SALES].id)
+    _open_item(app, item.id)
+    assert any("Approving would fail" in _text(e.value) for e in app.error)  # said beforehand
+    _button(app, "Approve").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert not app.success, [s.value for s in app.success]
+    flash = _text(app.error[0].value)
+    assert "carrying it out failed" in flash and "closed lost" in flash and "Next step" in flash
+    assert review.get_item(actor=north.actor(Role.ADMIN), item_id=item.id).item.status is (
+        ReviewStatus.FAILED
+    )
+
+
+def test_the_edit_form_offers_only_what_execution_honours_and_an_edited_to_is_used(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    north, _ = two_tenants
+    t = north.tenant.id
+    invoice_id = rs.invoice(t)
+    payload = {"invoice_id": invoice_id, "to": "ap@example.test", "level": 1,
+               "subject": "Reminder: INV-1", "body": "Please pay INV-1."}  # fmt: skip
+    notice = rs.draft(t, ReviewKind.DUNNING_NOTICE, invoice_id, payload=payload)
+    item = rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
+    _open_queue(app, north.users[Role.ADMIN].id)
+    _open_item(app, item.id)  # the first run opened the most urgent item: pick from there
+    _open_item(app, notice.id)
+    assert [s.value for s in app.subheader] == [f"#{notice.id} · dunning notice"]
+    offered = {w.label for w in [*app.text_input, *app.number_input, *app.text_area]}
+    assert {"Subject", "Body"} <= offered
+    assert not offered & {"To", "Invoice id", "Level"}, offered
+
+    _open_item(app, item.id)  # the selectbox's key follows the open item: twice to switch
+    _open_item(app, item.id)
+    to = next(w for w in app.text_input if w.label == "To")
+    assert to.value == "jane@example.test"
+    to.set_value("j.doe@example.test")
+    _button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+    assert "approved and carried out" in _text(app.success[0].value)
+    assert rs.count_emails(to_addr="j.doe@example.test") == 1 and rs.count_emails() == 1

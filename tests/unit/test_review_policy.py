@@ -16,6 +16,8 @@ from domain.review_policy import (
     check_dunning_cadence,
     check_may_contact,
     check_may_decide,
+    check_outreach_cadence,
+    check_outreach_daily_limit,
     policy_from_settings,
 )
 from domain.text_diff import changed_fields, edit_distance, payload_text, unified_diff
@@ -116,6 +118,34 @@ def test_dunning_cadence_refuses_a_second_notice_within_n_days() -> None:
             invoice="INV-1",
         )
     assert refused.value.rule is Rule.DUNNING_CADENCE and "INV-1" in str(refused.value)
+
+
+def test_outreach_cadence_refuses_a_second_email_within_n_days_and_zero_turns_it_off() -> None:
+    check_outreach_cadence(last_contacted_at=None, now=NOW, cadence_days=3, who="Jane")
+    check_outreach_cadence(last_contacted_at=NOW - timedelta(days=3), now=NOW, cadence_days=3,
+                           who="Jane")  # fmt: skip
+    check_outreach_cadence(last_contacted_at=NOW, now=NOW, cadence_days=0, who="Jane")
+    with pytest.raises(PolicyRefusal) as refused:
+        check_outreach_cadence(
+            last_contacted_at=NOW - timedelta(minutes=5), now=NOW, cadence_days=3, who="Jane"
+        )
+    assert refused.value.rule is Rule.OUTREACH_CADENCE and "Jane" in str(refused.value)
+
+
+def test_outreach_daily_limit_refuses_at_the_limit_and_zero_means_no_limit() -> None:
+    check_outreach_daily_limit(sent_last_day=199, limit=200)
+    check_outreach_daily_limit(sent_last_day=10_000, limit=0)
+    with pytest.raises(PolicyRefusal) as refused:
+        check_outreach_daily_limit(sent_last_day=200, limit=200)
+    assert refused.value.rule is Rule.OUTREACH_DAILY_LIMIT
+
+
+@pytest.mark.parametrize("bad", [-1, "NaN", "soon", True, None, [3]])
+def test_outreach_policy_numbers_must_be_whole_non_negative_numbers(bad: object) -> None:
+    with pytest.raises(ValueError, match="outreach_cadence_days"):
+        policy_from_settings({"review_policy": {"outreach_cadence_days": bad}})
+    ok = policy_from_settings({"review_policy": {"outreach_daily_limit": 5}})
+    assert (ok.outreach_daily_limit, ok.outreach_cadence_days) == (5, 3)
 
 
 def test_tenant_settings_override_defaults_and_keep_the_rest() -> None:
