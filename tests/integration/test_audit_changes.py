@@ -94,7 +94,7 @@ def test_a_deal_proposal_or_counter_offer_audits_the_deals_amount_discount_and_s
     two_tenants: Pair, kind: ReviewKind, action: str, stage: str
 ) -> None:
     deal_id = rs.deal(two_tenants[0].tenant.id, amount="12000.00")
-    payload = {"amount": 9000, "discount_pct": 10, "terms": "Net 45"}
+    payload = {"amount": 10000, "discount_pct": 10, "terms": "Net 45"}
     draft = rs.draft(two_tenants[0].tenant.id, kind, deal_id, payload=payload)
     item = _approve(two_tenants, draft, Role.SALES)
 
@@ -102,7 +102,7 @@ def test_a_deal_proposal_or_counter_offer_audits_the_deals_amount_discount_and_s
     entry = _only_change("deal", deal_id, item)
     assert entry.action == action
     assert entry.before == {"stage": "discovery", "amount": "12000.00", "discount_pct": "0.00"}
-    assert entry.after == {"stage": stage, "amount": "9000.00", "discount_pct": "10.00"}
+    assert entry.after == {"stage": stage, "amount": "10000.00", "discount_pct": "10.00"}
 
 
 def _contract(tenant_id: int, status: ContractStatus = ContractStatus.DRAFT) -> int:
