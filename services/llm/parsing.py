@@ -81,6 +81,14 @@ def _error_list(exc: ValidationError) -> list[dict[str, Any]]:
 
 def parse(raw: str | None, model: type[M]) -> Parsed[M]:
     """Parse one raw answer into ``model``; never raises."""
+    try:
+        return _parse(raw, model)
+    except RecursionError:  # JSON nested deeper than the decoders (or pydantic) can follow
+        msg = "the answer is nested too deeply to be read"
+        return Parsed(None, True, [{"loc": "", "msg": msg, "type": "json"}])
+
+
+def _parse(raw: str | None, model: type[M]) -> Parsed[M]:
     if raw is None or not raw.strip():
         return Parsed(None, False, [{"loc": "", "msg": "the answer was empty", "type": "empty"}])
     repaired = False
