@@ -4,6 +4,9 @@ Each test says what the "model" answers, in order (``Reply``), or per response m
 (``answers``). Replies are wrapped as chat completions: as a tool call when the request asked
 for tools, as message content otherwise. It also serves Ollama's native /api/tags, /api/show
 and /api/pull for model management tests.
+
+A reply (or /api/tags, with ``tags_trickle``) can be trickled: sent a byte at a time, headers
+included if asked, or endlessly. ``hangups`` counts trickles the client cut off.
 """
 
 from __future__ import annotations
@@ -22,13 +25,24 @@ from typing import Any
 from services.config import get_settings
 
 
+@dataclass(frozen=True)
+class Trickle:
+    """Send a byte every ``every_s`` seconds; ``endless``: then keep sending spaces forever."""
+
+    every_s: float = 1.0
+    endless: bool = False
+    headers: bool = False  # trickle the status line and headers too
+
+
 @dataclass
 class Reply:
     text: str | None = None
     status: int = 200
     delay: float = 0.0
     body: str | None = None
-    usage: tuple[int, int] = (12, 7)
+    usage: Any = (12, 7)  # (prompt, completion), or any JSON value sent as the usage block
+    headers: dict[str, str] = field(default_factory=dict)
+    trickle: Trickle | None = None
 
 
 Answer = str | Callable[[dict[str, Any]], str]
@@ -68,12 +82,18 @@ def completion(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "created": int(time.time()),
         "model": request.get("model", "scripted"),
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": {
-            "prompt_tokens": reply.usage[0],
-            "completion_tokens": reply.usage[1],
-            "total_tokens": sum(reply.usage),
-        },
+        "usage": _usage(reply.usage),
     }
+
+
+def _usage(usage: Any) -> Any:
+    if isinstance(usage, tuple):
+        return {
+            "prompt_tokens": usage[0],
+            "completion_tokens": usage[1],
+            "total_tokens": sum(usage),
+        }
+    return usage
 
 
 @dataclass
@@ -82,8 +102,11 @@ class ScriptedLLM:
     answers: dict[str, Answer] = field(default_factory=dict)
     models: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
     native_api: bool = True  # False: only the OpenAI-compatible /v1, as llama.cpp's server
+    tags_trickle: Trickle | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
+    hangups: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -103,6 +126,7 @@ class ScriptedLLM:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def close(self) -> None:
+        self._closed.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -125,14 +149,47 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-        def _send(self, status: int, body: str, ctype: str = "application/json") -> None:
+        def _send(
+            self,
+            status: int,
+            body: str,
+            ctype: str = "application/json",
+            headers: dict[str, str] | None = None,
+            trickle: Trickle | None = None,
+        ) -> None:
             data = body.encode()
+            if trickle is not None:
+                self._trickle(status, data, ctype, headers or {}, trickle)
+                return
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
+
+        def _trickle(
+            self, status: int, data: bytes, ctype: str, headers: dict[str, str], t: Trickle
+        ) -> None:
+            length = 10**12 if t.endless else len(data)
+            head = f"HTTP/1.1 {status} OK\r\nContent-Type: {ctype}\r\nContent-Length: {length}\r\n"
+            head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+            self.close_connection = True
+            try:
+                if not t.headers:
+                    self.wfile.write(head.encode())
+                    head = ""
+                stream = head.encode() + data
+                sent = 0
+                while not llm._closed.is_set() and (t.endless or sent < len(stream)):
+                    self.wfile.write(stream[sent : sent + 1] if sent < len(stream) else b" ")
+                    sent += 1
+                    time.sleep(t.every_s)
+            except (BrokenPipeError, ConnectionResetError):
+                with llm._lock:
+                    llm.hangups += 1
 
         def _json(self) -> dict[str, Any]:
             length = int(self.headers.get("Content-Length") or 0)
@@ -147,7 +204,7 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 self._send(404, '{"error": "not found"}')
             elif self.path == "/api/tags":
                 tags = [{"name": m, "model": m, "size": 1000, "digest": "abc"} for m in llm.models]
-                self._send(200, json.dumps({"models": tags}))
+                self._send(200, json.dumps({"models": tags}), trickle=llm.tags_trickle)
             elif self.path == "/api/version":
                 self._send(200, '{"version": "0.0.0-scripted"}')
             else:
@@ -179,9 +236,11 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             if reply.delay:
                 time.sleep(reply.delay)
             if reply.body is not None or reply.status != 200:
-                self._send(reply.status, reply.body or '{"error": "scripted failure"}')
+                body = reply.body if reply.body is not None else '{"error": "scripted failure"}'
+                self._send(reply.status, body, headers=reply.headers, trickle=reply.trickle)
                 return
-            self._send(200, json.dumps(completion(request, reply)))
+            answer = json.dumps(completion(request, reply))
+            self._send(200, answer, headers=reply.headers, trickle=reply.trickle)
 
     return Handler
 

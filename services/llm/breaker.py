@@ -1,18 +1,35 @@
-"""A circuit breaker per model server: after repeated failures, fail fast for a cool-down."""
+"""A circuit breaker per model server: after repeated failures, fail fast for a cool-down.
+
+Why not pybreaker: its ``call`` holds the breaker's lock while the guarded call runs, so every
+model call of a process (a minute each, from several worker threads) would queue behind the
+one in flight; and its state stays "open" after the cool-down until some call is attempted,
+while our workers do not claim runs while the breaker is open — nothing would ever try again.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+
+class BreakerOpen(Exception):
+    """The breaker refused the call; ``wait_s`` is the time until it lets a trial through."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"circuit open for another {wait_s:.0f} s")
+        self.wait_s = wait_s
 
 
 @dataclass
 class CircuitBreaker:
-    """Closed → open after ``failures`` transport failures in a row → half-open after cool-down.
+    """Closed → open after ``failures`` failures in a row → half-open after cool-down.
 
-    In half-open one call is let through; its success closes the breaker, its failure opens it
-    again for another cool-down.
+    In half-open one call is let through; its success closes the breaker, anything else opens
+    it again for another cool-down. :meth:`guard` records every outcome, so a trial can never
+    be left holding the breaker.
     """
 
     failures: int
@@ -47,10 +64,33 @@ class CircuitBreaker:
             if self._consecutive >= self.failures:
                 self._open_until = time.monotonic() + self.cooldown_s
 
+    @contextmanager
+    def guard(self, *, alive: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+        """Run the block as one call through the breaker (or raise :class:`BreakerOpen`).
+
+        The block's normal end, or one of the ``alive`` exceptions (the server answered, with a
+        refusal), is a success; any other exception, whatever its type, is a failure.
+        """
+        wait = self.allow()
+        if wait is not None:
+            raise BreakerOpen(wait)
+        try:
+            yield
+        except alive:
+            self.success()
+            raise
+        except BaseException:
+            self.failure()
+            raise
+        self.success()
+
     @property
     def is_open(self) -> bool:
+        """True while calls fail fast: in the cool-down, or while the half-open trial runs."""
         with self._lock:
-            return self._consecutive >= self.failures and time.monotonic() < self._open_until
+            if self._consecutive < self.failures:
+                return False
+            return self._trial_running or time.monotonic() < self._open_until
 
 
 _BREAKERS: dict[tuple[str, int, float], CircuitBreaker] = {}

@@ -4,12 +4,15 @@ Requests are shaped by ``instructor`` for the configured mode (JSON schema, tool
 sent to an OpenAI-compatible ``/v1`` endpoint (Ollama, or llama.cpp's server). The answer goes
 through :mod:`services.llm.parsing`; an answer that does not validate is re-asked with the
 validation errors (instructor's re-ask messages), at most ``max_reasks`` times. Transport errors
-and timeouts are retried with tenacity inside a total deadline; a circuit breaker per URL fails
-fast while the server is down. Every call writes one LLM call row.
+and timeouts are retried with tenacity inside a total deadline; each request runs under a hard
+wall-clock bound (:mod:`services.llm.wire`), so not even a trickling body outlives the deadline.
+A circuit breaker per URL fails fast while the server is down. Every call writes one LLM call
+row; a malformed ``usage`` block leaves the answer intact and its tokens unknown.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +32,7 @@ from domain.enums import LLMMode, LLMOutcome
 from services.config import get_settings
 from services.errors import LLMError, LLMInvalidOutput, LLMTimeout, LLMUnavailable
 from services.llm import breaker as breakers
-from services.llm import parsing, recording, shaping
+from services.llm import parsing, recording, shaping, wire
 from services.llm.recording import CallContext, CallStats
 
 M = TypeVar("M", bound=BaseModel)
@@ -93,11 +96,7 @@ class LLMClient:
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
         self.mode = shaping.INSTRUCTOR_MODES[config.mode]
-        self._http = httpx.Client(
-            base_url=config.base_url.rstrip("/"),
-            headers={"Authorization": "Bearer ollama"},
-            timeout=httpx.Timeout(config.timeout_s, connect=min(config.timeout_s, 5.0)),
-        )
+        self._url = f"{config.base_url.rstrip('/')}/chat/completions"
         self.breaker = breakers.for_url(
             config.base_url,
             failures=config.breaker_failures,
@@ -105,7 +104,7 @@ class LLMClient:
         )
 
     def close(self) -> None:
-        self._http.close()
+        """Nothing to release: each request opens (and closes) its own connection."""
 
     def complete(
         self,
@@ -168,16 +167,14 @@ class LLMClient:
         stats = call.stats
         while True:
             body = self._post(kwargs, call)
-            usage = body.get("usage") or {}
-            stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-            stats.completion_tokens += int(usage.get("completion_tokens") or 0)
+            recording.add_usage(stats, body.get("usage"))
             raw = shaping.raw_text(body)
             parsed = parsing.parse(raw, response_model)
             stats.repaired = stats.repaired or parsed.repaired
             if parsed.value is not None:
                 return parsed.value
             stats.validation_errors.extend({"reask": stats.reasks, **e} for e in parsed.errors)
-            stats.failed_outputs.append(raw if raw is not None else str(body)[:2000])
+            stats.failed_outputs.append(raw if raw is not None else _preview(body))
             if stats.reasks >= self.config.max_reasks:
                 raise LLMInvalidOutput(
                     f"The language model's answer did not fit the expected form after "
@@ -188,63 +185,101 @@ class LLMClient:
 
     def _post(self, kwargs: dict[str, Any], call: _Call) -> dict[str, Any]:
         url = self.config.base_url
-        wait = self.breaker.allow()
-        if wait is not None:
-            raise LLMUnavailable(
-                f"The language model at {url} is unavailable (it failed repeatedly); "
-                f"the next try is in {wait:.0f} s."
-            )
+        if time.monotonic() >= call.deadline:  # re-asks used it up: the server is not to blame
+            raise LLMTimeout(self._too_slow(call))
         retrying = Retrying(
             stop=stop_after_attempt(self.config.transport_attempts) | _past(call.deadline),
-            wait=wait_random_exponential(
-                multiplier=self.config.backoff_s, max=self.config.backoff_max_s
+            wait=_until(
+                call.deadline,
+                wait_random_exponential(
+                    multiplier=self.config.backoff_s, max=self.config.backoff_max_s
+                ),
             ),
             retry=retry_if_exception_type((httpx.TransportError, _ServerError)),
             reraise=True,
         )
         try:
-            body = retrying(self._send, kwargs, call)
-        except httpx.TimeoutException as exc:
-            self.breaker.failure()
-            raise LLMTimeout(
-                f"The language model at {url} did not answer within "
-                f"{self.config.timeout_s:g} s ({call.stats.attempts} tries)."
+            # Any outcome ends the breaker's call: an answer (even a refusal) closes it, every
+            # other exception counts as a failure, so a half-open trial is always released.
+            with self.breaker.guard(alive=(LLMError,)):
+                return retrying(self._send, kwargs, call)
+        except breakers.BreakerOpen as exc:
+            raise LLMUnavailable(
+                f"The language model at {url} is unavailable (it failed repeatedly); "
+                f"the next try is in {exc.wait_s:.0f} s."
             ) from exc
+        except wire.DeadlineExceeded as exc:
+            raise LLMTimeout(self._too_slow(call)) from exc
+        except httpx.TimeoutException as exc:
+            raise LLMTimeout(self._too_slow(call)) from exc
         except httpx.TransportError as exc:
-            self.breaker.failure()
             raise LLMUnavailable(
                 f"The language model at {url} cannot be reached: {exc or type(exc).__name__}."
             ) from exc
-        except LLMError:
-            self.breaker.success()  # it answered (a refusal): the server is alive
-            raise
+        except httpx.DecodingError as exc:
+            raise LLMError(
+                f"The language model at {url} sent an answer that cannot be decoded: {exc}."
+            ) from exc
         except _ServerError as exc:
-            self.breaker.failure()
             if exc.status in {429, 502, 503, 504}:
                 raise LLMUnavailable(
                     f"The language model at {url} is unavailable ({exc})."
                 ) from exc
             raise LLMError(f"The language model at {url} failed: {exc}") from exc
-        self.breaker.success()
-        return body
+
+    def _too_slow(self, call: _Call) -> str:
+        url, tries = self.config.base_url, call.stats.attempts
+        if time.monotonic() >= call.deadline - 0.05:
+            return (
+                f"The language model at {url} did not finish answering within the call's "
+                f"deadline of {self.config.deadline_s:g} s ({tries} tries)."
+            )
+        return (
+            f"The language model at {url} did not answer within "
+            f"{self.config.timeout_s:g} s ({tries} tries)."
+        )
 
     def _send(self, kwargs: dict[str, Any], call: _Call) -> dict[str, Any]:
+        remaining = call.deadline - time.monotonic()
+        if remaining <= 0:
+            raise wire.DeadlineExceeded("the call's deadline has passed")
         call.stats.attempts += 1
-        remaining = max(call.deadline - time.monotonic(), 0.001)
-        timeout = min(self.config.timeout_s, remaining)
-        response = self._http.post("/chat/completions", json=kwargs, timeout=timeout)
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _ServerError(response.status_code, response.text)
-        if response.status_code >= 400:
+        answer = wire.request(
+            "POST",
+            self._url,
+            json=kwargs,
+            headers={"Authorization": "Bearer ollama"},
+            bound_s=min(self.config.timeout_s, remaining),
+            idle_s=min(self.config.timeout_s, remaining),
+        )
+        if answer.status >= 500 or answer.status == 429:
+            raise _ServerError(answer.status, answer.text)
+        if answer.status >= 400:
             raise LLMError(
                 f"The language model at {self.config.base_url} refused the request: "
-                f"HTTP {response.status_code}: {response.text[:300]}"
+                f"HTTP {answer.status}: {answer.text[:300]}"
             )
         try:
-            body = response.json()
-        except ValueError:
-            return {"choices": [{"message": {"content": response.text}}]}
+            body = json.loads(answer.text)
+        except (ValueError, RecursionError):  # not JSON, or nested past any sane depth
+            return {"choices": [{"message": {"content": answer.text}}]}
         return body if isinstance(body, dict) else {"choices": []}
+
+
+def _preview(body: dict[str, Any]) -> str:
+    try:
+        return str(body)[:2000]
+    except RecursionError:
+        return "(an answer nested too deeply to show)"
+
+
+def _until(deadline: float, wait: Any) -> Any:
+    """A tenacity wait that never sleeps past the call's deadline."""
+
+    def capped(state: RetryCallState) -> float:
+        return float(max(min(wait(state), deadline - time.monotonic()), 0.0))
+
+    return capped
 
 
 def _past(deadline: float) -> Any:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 import ollama
@@ -23,6 +25,7 @@ from services.errors import (
     NotFound,
     ServiceError,
 )
+from services.llm import wire
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -145,43 +148,116 @@ def pull_model(*, actor: Actor, name: str) -> Iterator[PullProgress]:
 
 
 STATUS_TTL_S = 15
+# The home page waits this long for a fresh status; a slower probe finishes in the background.
+STATUS_WAIT_S = 1.0
+# A probe never outlives this, even against a server that trickles its answer forever.
+PROBE_BOUND_S = 5.0
 
 
-def _openai_model_ids(url: str) -> list[str]:
-    """The models an OpenAI-compatible server (llama.cpp's, say) lists at /v1/models."""
+def _get_json(url: str) -> Any:
+    answer = wire.request("GET", url, bound_s=PROBE_BOUND_S, idle_s=PROBE_BOUND_S)
+    if answer.status == 404:
+        raise NotFound(f"{url} does not exist")
+    if answer.status >= 400:
+        raise LLMError(f"The model server at {url} answered HTTP {answer.status}.")
+    return json.loads(answer.text)
+
+
+def _listed(url: str, path: str, key: str, field: str) -> list[str]:
+    """The model names a server lists at ``path`` (under ``key``, each in ``field``)."""
     try:
-        answer = httpx.get(f"{url.rstrip('/')}/models", timeout=5)
-        answer.raise_for_status()
-        return [str(m["id"]) for m in answer.json()["data"]]
+        entries = _get_json(f"{url}{path}")[key]
+        return [str(m.get(field) or m.get("name") or "") for m in entries]
+    except NotFound:
+        raise
+    except httpx.TimeoutException as exc:
+        raise LLMTimeout(f"The model server at {url} did not answer in time.") from exc
     except httpx.HTTPError as exc:
         raise LLMUnavailable(f"The model server at {url} cannot be reached: {exc}.") from exc
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise LLMError(f"The model server at {url} lists its models in an unknown form.") from exc
 
 
 def _installed(url: str) -> tuple[list[str], str]:
     """The installed model names and the kind of server that listed them."""
     try:
-        return [m.model or "" for m in _call(lambda: _client(5).list()).models], "Ollama"
+        return _listed(native_url(), "/api/tags", "models", "model"), "Ollama"
     except NotFound:  # no native API here: a plain OpenAI-compatible server
-        return _openai_model_ids(url), "the model server"
+        pass
+    try:
+        return _listed(url.rstrip("/"), "/models", "data", "id"), "the model server"
+    except NotFound as exc:
+        raise LLMError(f"The model server at {url} does not list its models.") from exc
 
 
-@lru_cache(maxsize=16)
-def _probe(url: str, model: str, _bucket: int) -> ModelStatus:
+def _probe(url: str, model: str) -> ModelStatus:
     status = ModelStatus(url=url, model=model, reachable=False, present=False)
     try:
         names, server = _installed(url)
     except ServiceError as exc:
         return status.model_copy(update={"problem": exc.message})
+    except Exception as exc:  # a status line must never fail the page that shows it
+        return status.model_copy(update={"problem": f"The status check failed: {exc}"})
     present = any(_same_model(n, model) for n in names)
     problem = None if present else f"The model {model} is not installed on {server}."
     return status.model_copy(update={"reachable": True, "present": present, "problem": problem})
 
 
+@dataclass
+class _Check:
+    """One status check of one (url, model), running in the background until it is done."""
+
+    url: str
+    model: str
+    started: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    status: ModelStatus | None = None
+
+    def start(self) -> _Check:
+        threading.Thread(target=self._run, daemon=True, name="revo-model-status").start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.status = _probe(self.url, self.model)
+        finally:
+            self.done.set()
+
+
+_CHECKS: dict[tuple[str, str], _Check] = {}
+_KNOWN: dict[tuple[str, str], ModelStatus] = {}
+_CHECKS_LOCK = threading.Lock()
+
+
+def _current_check(url: str, model: str) -> _Check:
+    key = (url, model)
+    with _CHECKS_LOCK:
+        check = _CHECKS.get(key)
+        if check is None or (
+            check.done.is_set() and time.monotonic() - check.started >= STATUS_TTL_S
+        ):
+            check = _CHECKS[key] = _Check(url, model).start()
+        return check
+
+
 def model_status(*, actor: Actor) -> ModelStatus:
-    """Whether the model server answers and has the configured model (cached for 15 s)."""
+    """Whether the model server answers and has the configured model (cached for 15 s).
+
+    Waits at most ``STATUS_WAIT_S`` for a check; a slower one goes on in the background and
+    the last known status (or "not known yet") is returned meanwhile.
+    """
     require(actor, Action.VIEW_HOME)
     settings = get_settings()
-    bucket = int(time.monotonic() // STATUS_TTL_S)
-    return _probe(settings.llm_base_url, settings.llm_model, bucket)
+    url, model = settings.llm_base_url, settings.llm_model
+    check = _current_check(url, model)
+    if check.done.wait(STATUS_WAIT_S) and check.status is not None:
+        _KNOWN[(url, model)] = check.status
+        return check.status
+    known = _KNOWN.get((url, model))
+    if known is not None:
+        return known
+    problem = (
+        f"The model server did not answer within {STATUS_WAIT_S:g} s; "
+        "its status is being checked in the background."
+    )
+    return ModelStatus(url=url, model=model, reachable=False, present=False, problem=problem)

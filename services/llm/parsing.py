@@ -19,6 +19,46 @@ M = TypeVar("M", bound=BaseModel)
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 
+# json_repair takes time quadratic in length and nesting (1 MB of unterminated string: two
+# minutes of CPU, outside any HTTP deadline). Our answers are a few KB; longer or deeper text
+# gets only the strict parsers (fast, in C), never the repairer.
+REPAIR_MAX_CHARS = 32_000
+REPAIR_MAX_DEPTH = 64
+
+
+class Unrepairable(ValueError):
+    """The text is too long or too deeply nested to hand to the repairer."""
+
+
+def _depth(text: str) -> int:
+    """The deepest bracket nesting outside JSON strings (a cheap bound, not a parse)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "}]":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _repair(text: str) -> Any:
+    if len(text) > REPAIR_MAX_CHARS:
+        raise Unrepairable(f"it is too long to repair ({len(text):,} characters)")
+    if _depth(text) > REPAIR_MAX_DEPTH:
+        raise Unrepairable(f"it is nested more than {REPAIR_MAX_DEPTH} levels deep")
+    return json_repair.loads(text)
+
 
 @dataclass
 class Parsed(Generic[M]):
@@ -48,7 +88,7 @@ def _lenient(raw: str) -> Any:
     start = min((i for i in (candidate.find("{"), candidate.find("[")) if i >= 0), default=-1)
     if start > 0:
         candidate = candidate[start:]
-    return json_repair.loads(candidate)
+    return _repair(candidate)
 
 
 def _unwrap_string(data: Any) -> tuple[Any, bool]:
@@ -63,7 +103,10 @@ def _unwrap_string(data: Any) -> tuple[Any, bool]:
         try:
             data = json.loads(text, strict=False)
         except ValueError:
-            data = json_repair.loads(text)
+            try:
+                data = _repair(text)
+            except Exception:  # leave it a string: "expected a JSON object" says the rest
+                break
         unwrapped = True
     return data, unwrapped
 
@@ -81,6 +124,14 @@ def _error_list(exc: ValidationError) -> list[dict[str, Any]]:
 
 def parse(raw: str | None, model: type[M]) -> Parsed[M]:
     """Parse one raw answer into ``model``; never raises."""
+    try:
+        return _parse(raw, model)
+    except RecursionError:  # JSON nested deeper than the decoders (or pydantic) can follow
+        msg = "the answer is nested too deeply to be read"
+        return Parsed(None, True, [{"loc": "", "msg": msg, "type": "json"}])
+
+
+def _parse(raw: str | None, model: type[M]) -> Parsed[M]:
     if raw is None or not raw.strip():
         return Parsed(None, False, [{"loc": "", "msg": "the answer was empty", "type": "empty"}])
     repaired = False
@@ -90,6 +141,9 @@ def parse(raw: str | None, model: type[M]) -> Parsed[M]:
         repaired = True
         try:
             data = _lenient(raw)
+        except Unrepairable as exc:
+            msg = f"the answer is not valid JSON and {exc}"
+            return Parsed(None, True, [{"loc": "", "msg": msg, "type": "json"}])
         except Exception as exc:  # json_repair gives up in many shapes; all mean "not JSON"
             msg = f"the answer is not JSON ({exc.__class__.__name__})"
             return Parsed(None, True, [{"loc": "", "msg": msg, "type": "json"}])

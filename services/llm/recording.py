@@ -37,6 +37,44 @@ class CallStats:
     completion_tokens: int = 0
     validation_errors: list[dict[str, Any]] = field(default_factory=list)
     failed_outputs: list[str] = field(default_factory=list)
+    usage_unknown: bool = False  # some answer's usage block was malformed: counts are incomplete
+
+
+USAGE_UNKNOWN = {
+    "loc": "usage",
+    "msg": "the server's token counts were malformed; that answer's tokens are unknown "
+    "(not counted)",
+    "type": "usage_unknown",
+}
+
+
+# Token counts beyond this are not counts (and would overflow the call row's integer column).
+_MAX_TOKENS = 100_000_000
+
+
+def _token_count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value != value or not 0 <= value <= _MAX_TOKENS or value != int(value):
+        return None
+    return int(value)
+
+
+def add_usage(stats: CallStats, usage: Any) -> None:
+    """Add a usage block's token counts; a malformed one leaves them unknown (counted as 0)."""
+    if usage is None:  # not sent at all: nothing to add, as before
+        return
+    if not isinstance(usage, dict):
+        stats.usage_unknown = True
+        return
+    prompt, completion = (
+        _token_count(usage.get(k, 0)) for k in ("prompt_tokens", "completion_tokens")
+    )
+    if prompt is None or completion is None:
+        stats.usage_unknown = True
+        return
+    stats.prompt_tokens += prompt
+    stats.completion_tokens += completion
 
 
 def record(
@@ -51,6 +89,7 @@ def record(
 ) -> int | None:
     """Insert the call's row and return its id; on any failure log it and return None."""
     raw = "\n---\n".join(stats.failed_outputs)[-RAW_LIMIT:] if stats.failed_outputs else None
+    errors = stats.validation_errors + ([USAGE_UNKNOWN] if stats.usage_unknown else [])
     try:
         with UnitOfWork(None) as uow:
             row = LLMCall(
@@ -67,7 +106,7 @@ def record(
                 attempts=stats.attempts,
                 reasks=stats.reasks,
                 repaired=stats.repaired,
-                validation_errors=stats.validation_errors or None,
+                validation_errors=errors or None,
                 outcome=outcome,
                 error=error,
                 raw_output=raw if outcome is not LLMOutcome.OK else None,

@@ -7,6 +7,7 @@ response model and mode, because building schemas costs more than the rest of a 
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -67,14 +68,24 @@ def with_suffix(messages: list[dict[str, Any]], suffix: str) -> list[dict[str, A
 
 
 def raw_text(body: dict[str, Any]) -> str | None:
+    """The answer's text (a forced tool call's arguments, or the message content), if any."""
     try:
         message = body["choices"][0]["message"]
     except (KeyError, IndexError, TypeError):
         return None
-    for call in message.get("tool_calls") or []:
-        arguments = (call.get("function") or {}).get("arguments")
-        if arguments is not None:
-            return arguments if isinstance(arguments, str) else str(arguments)
+    if not isinstance(message, dict):
+        return None
+    calls = message.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
+        function = call.get("function") if isinstance(call, dict) else None
+        arguments = function.get("arguments") if isinstance(function, dict) else None
+        if isinstance(arguments, str):
+            return arguments
+        if arguments is not None:  # some servers send the arguments as an object
+            try:
+                return json.dumps(arguments)
+            except (TypeError, ValueError, RecursionError):
+                return None
     content = message.get("content")
     return content if isinstance(content, str) else None
 
