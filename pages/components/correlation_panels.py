@@ -66,7 +66,7 @@ def _rows(
 def dependency_form(actor: Actor, service: str, deps: list[str]) -> None:
     """Edit which services the affected service depends on (it widens the correlation)."""
     with st.form("dependencies"):
-        text = st.text_input(f"{service} depends on (comma separated)", ", ".join(deps))
+        text = st.text_input(plain(f"{service} depends on (comma separated)"), ", ".join(deps))
         if st.form_submit_button("Save dependencies"):
             with service_errors():
                 dependencies.set_for(actor=actor, service=service, depends_on=text.split(","))

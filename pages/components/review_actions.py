@@ -66,7 +66,7 @@ def run(
 def _edited(payload: dict[str, Any], key: str) -> dict[str, Any]:
     edited: dict[str, Any] = {}
     for name, value in payload.items():
-        label = name.replace("_", " ").capitalize()
+        label = plain(name.replace("_", " ").capitalize())
         wkey = f"{key}_{name}"
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             edited[name] = value
