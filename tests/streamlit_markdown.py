@@ -24,7 +24,8 @@ TEXT_REWRITES = {
     "e-mail autolink": re.compile(r"(?:^|(?<=[\s\W]))[-.\w+]+@[-\w]+(?:\.[-\w]+)+"),
     "material icon": re.compile(r":material_\w+:"),
     "streamlit logo": re.compile(r":streamlit:"),
-    "emoji shortcode": re.compile(r":[\w+-][\w_+-]*:"),
+    # remark-emoji replaces known names only; none is all digits bar these two.
+    "emoji shortcode": re.compile(r":(?:[A-Za-z+-][\w+-]*|100|1234):"),
     "typographic arrow": re.compile(r"(^|\s)(<->|->|<-|--|>=|<=|~=)(\s|$)"),
 }
 # Constructs that start at an unescaped character of a text run.
@@ -61,12 +62,13 @@ def _inline(tokens: list[Token]) -> str:
 
 
 def shown(source: str) -> str:
-    """The text a browser shows for this markdown (bold allowed, nothing else interpreted)."""
+    """The text a browser shows for this markdown (our own bold and bullets allowed, nothing
+    else interpreted)."""
     if ":material/" in source:
         raise AssertionError(f"rewritten as a material icon: {source!r}")
     blocks = [t for t in _MD.parse(source) if t.type != "inline" and t.nesting >= 0]
     kinds = {t.type for t in blocks}
-    if not kinds <= {"paragraph_open", "heading_open"}:
+    if not kinds <= {"paragraph_open", "heading_open", "bullet_list_open", "list_item_open"}:
         raise AssertionError(f"interpreted as {sorted(kinds)}: {source!r}")
     inline = [t for t in _MD.parse(source) if t.type == "inline"]
     return "\n".join(_inline(t.children or []) for t in inline)
