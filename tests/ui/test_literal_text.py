@@ -25,6 +25,7 @@ from domain.enums import (
     RunTrigger,
 )
 from domain.models import AgentRun, LLMCall
+from services import review
 from services.ingest import service as ingest
 from services.investigations import correlation
 from services.investigations import service as investigations
@@ -142,10 +143,11 @@ def test_review_queue_shows_a_hostile_draft_and_subject_literally(
         label=subject,
         payload={"subject": HOSTILE[1], "body": NOTE},
     )
+    review.claim(actor=hostile.actor(Role.ADMIN), item_id=item.id)  # "Claimed by <name>"
     _open(app, hostile.users[Role.REVIEWER].id, "pages/review_queue.py")
     box = next(s for s in app.selectbox if s.label == "Open item")
     box.set_value(item.id).run()
-    assert_literal(app, subject, HOSTILE[1], NOTE)
+    assert_literal(app, subject, HOSTILE[1], NOTE, f"Claimed by Admin {TENANT.split()[0]}")
 
 
 def test_metrics_page_shows_hostile_run_errors_and_model_names_literally(
