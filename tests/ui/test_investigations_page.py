@@ -24,7 +24,7 @@ PAGE = "pages/investigations.py"
 
 
 def _text(markdown: str) -> str:
-    return markdown.replace("\\", "")
+    return markdown.replace("\\", "").replace("\u2060", "")  # escapes, word joiners
 
 
 def _signed_in(app: AppTest, user_id: int, investigation_id: int | None = None) -> AppTest:

@@ -36,6 +36,7 @@ from tests.hostile import HOSTILE
 from tests.integration import review_support as rs
 from tests.integration.event_factory import add_events, event
 from tests.integration.ingest_inputs import ingest_root, log_line
+from tests.ui.conftest import APP
 from tests.ui.literal_support import assert_literal
 
 __all__ = ["ingest_root"]
@@ -45,6 +46,12 @@ TENANT = "![logo](http://evil.test/t.png) :red[Acme] :material/warning: <b>x</b>
 TITLE = "![p](http://evil.test/p.png?d=1) :red[Fake warning] [login](http://evil.test) $x$ c\\d"
 SERVICE = ":red[svc] <i>x</i> http://evil.test"
 NOTE = "\n".join(HOSTILE)
+
+
+@pytest.fixture
+def app() -> AppTest:
+    """The console; these pages hold many elements, so a busy machine gets more time."""
+    return AppTest.from_file(APP, default_timeout=90)
 
 
 @pytest.fixture
