@@ -22,33 +22,27 @@ characters side by side (before ``:``, after ``@``, between ``www`` and ``.``, b
 
 from __future__ import annotations
 
-import html
 import re
 
 WORD_JOINER = "\u2060"
 
 # Every ASCII punctuation character (CommonMark's escapable set).
-_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-_ARROW_PARTS = frozenset("<>-=~")
+_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+# Between two escaped characters of <>-=~ (an arrow or a dash pair, once decoded).
+_ARROW_PAIR = re.compile(r"(?<=[<>\-=~])(?=\\[<>\-=~])")
 _WWW_DOT = re.compile(r"(www)(\.)", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x1c\x1d\x1e\x85]")
+# Plotly hover/tick text: its HTML subset escaped, line breaks as spaces (SVG text collapses runs).
+_HOVER = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": " ", "\r": " ", "\t": " "})
 
 
 def _line(text: str) -> str:
     text = _WWW_DOT.sub(rf"\1{WORD_JOINER}\2", _SPACES.sub(" ", text))
-    out: list[str] = []
-    previous = ""
-    for char in text:
-        if char == ":" or (char in _ARROW_PARTS and previous in _ARROW_PARTS):
-            out.append(WORD_JOINER)
-        if char in _PUNCTUATION:
-            out.append("\\")
-        out.append(char)
-        if char == "@":
-            out.append(WORD_JOINER)
-        previous = char
-    return "".join(out)
+    text = _PUNCTUATION.sub(r"\\\g<0>", text)
+    # Every ':' and '@' is now preceded by its own backslash, so these land between escapes.
+    text = text.replace("\\:", WORD_JOINER + "\\:").replace("\\@", "\\@" + WORD_JOINER)
+    return _ARROW_PAIR.sub(WORD_JOINER, text)
 
 
 def plain(text: object) -> str:
@@ -64,4 +58,4 @@ def hover_text(text: object) -> str:
     """Text for Plotly hover, tick labels and annotations, shown literally: Plotly renders a
     subset of HTML there (``<b>``, ``<a href>``, ``<span style>``, ``<br>``) and decodes
     entities, so ``&``, ``<`` and ``>`` are escaped; line breaks become spaces."""
-    return html.escape(_SPACES.sub(" ", str(text)), quote=False)
+    return str(text).translate(_HOVER)

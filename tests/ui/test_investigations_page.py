@@ -109,7 +109,7 @@ def test_list_filters_and_opens_an_investigation_with_its_timeline_and_payload(
     app.button(key=f"open_{inv_id}").click().run()
     assert not app.exception, app.exception
 
-    assert app.title[0].value == f"#{inv_id} Checkout 500s"
+    assert _text(app.title[0].value) == f"#{inv_id} Checkout 500s"
     assert any("3 events from" in c.value for c in app.caption)
     assert len(app.get("plotly_chart")) == 1
     assert list(app.dataframe[0].value["id"]) == [ids["commit"], ids["deploy"], ids["spike"]]
