@@ -209,15 +209,17 @@ def test_hostile_text_stays_text_and_no_request_leaves_the_console(
 
 
 def _hover_a_point(page: Any) -> None:
-    """Hover the timeline's points until Plotly shows a hover label; it must be plain text."""
-    box = page.get_by_test_id("stPlotlyChart").first.bounding_box()
-    assert box is not None
-    y_logs = box["y"] + box["height"] * 0.5
-    for step in range(40, 100):
-        page.mouse.move(box["x"] + box["width"] * step / 100, y_logs)
-        label = page.locator(".hoverlayer .hovertext")
+    """Sweep the logs lane until Plotly shows a hover label: it must show the markup as text."""
+    chart = page.get_by_test_id("stPlotlyChart").first
+    box = chart.bounding_box()
+    lane = chart.locator(".ytick text", has_text="logs").bounding_box()
+    assert box is not None and lane is not None
+    y = lane["y"] + lane["height"] / 2
+    label = chart.locator(".hoverlayer .hovertext")
+    for step in range(300, 1000, 5):
+        page.mouse.move(box["x"] + box["width"] * step / 1000, y)
         if label.count():
-            assert label.locator("a, tspan[style*='bold'], tspan[style*='30px']").count() == 0
-            assert SERVICE in label.first.text_content()
-            return
-    # No label found (e.g. no WebGL): the figure's data was checked above instead.
+            break
+    assert label.count(), "no hover label on the timeline"
+    assert label.locator("a, tspan[style*='bold'], tspan[style*='30px']").count() == 0
+    assert SERVICE in (label.first.text_content() or "")
