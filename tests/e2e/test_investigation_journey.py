@@ -126,7 +126,7 @@ def test_reviewer_accepts_the_suspect_deploy_on_the_timeline_and_resolves_with_a
     expect(page.get_by_role("heading", name=f"#{inv_id} Checkout 500s")).to_be_visible(
         timeout=30_000
     )
-    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"^3 events from"))).to_be_visible()
 
     ARTIFACTS.mkdir(exist_ok=True)
