@@ -11,7 +11,7 @@ from pages.components.session import USER_KEY, sign_in, sign_out
 from services import auth, logs, worker
 from services.auth import Action, SignedInUser
 
-st.set_page_config(page_title="Revo Console", page_icon=":material/verified_user:", layout="wide")
+st.set_page_config(page_title="Revo Console", page_icon="🛡️", layout="wide")
 logs.configure_once()
 worker.start_embedded_worker()  # once per process; agent runs execute in the background
 logs.start(request_id=uuid.uuid4().hex[:12])  # this script run: one request of one session

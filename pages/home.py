@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.components.feedback import service_errors
+from pages.components.feedback import plain, service_errors
 from pages.components.llm_status import model_notice
 from pages.components.session import current_user
 from services import home
 
 user = current_user()
 st.title("Revo Console")
-st.caption(f"{user.tenant_name} · signed in as {user.display_name} ({user.actor.role.value})")
+st.caption(
+    f"{plain(user.tenant_name)} · signed in as {plain(user.display_name)} ({user.actor.role.value})"
+)
 
 with service_errors():
     overview = home.get_overview(actor=user.actor)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.components import metrics_charts as charts
-from pages.components.feedback import service_errors
+from pages.components.feedback import plain, service_errors
 from pages.components.metrics_widgets import kpi_tiles, queue_health, sidebar_filter
 from pages.components.run_drilldown import recent_runs, run_detail
 from pages.components.session import current_user
@@ -22,7 +22,7 @@ with service_errors():
     board = dashboard.get_dashboard(actor=actor, filters=f)
     runs = drilldown.list_recent_runs(actor=actor, filters=f)
 st.caption(
-    f"{user.tenant_name} · {f.start:%Y-%m-%d} to {f.end:%Y-%m-%d} (UTC, end exclusive) · "
+    f"{plain(user.tenant_name)} · {f.start:%Y-%m-%d} to {f.end:%Y-%m-%d} (UTC, end exclusive) · "
     f"by {f.bucket}"
     + (
         " · percentiles estimated from daily rollups (within 2.5 %)"

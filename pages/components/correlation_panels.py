@@ -74,7 +74,7 @@ def _rows(
 def dependency_form(actor: Actor, service: str, deps: list[str]) -> None:
     """Edit which services the affected service depends on (it widens the correlation)."""
     with st.form("dependencies"):
-        text = st.text_input(f"{service} depends on (comma separated)", ", ".join(deps))
+        text = st.text_input(plain(f"{service} depends on (comma separated)"), ", ".join(deps))
         if st.form_submit_button("Save dependencies"):
             with service_errors():
                 dependencies.set_for(actor=actor, service=service, depends_on=text.split(","))
@@ -87,10 +87,10 @@ def _decided(links: list[correlation.LinkRead], empty: str) -> None:
     for rank, link in enumerate(links, 1):
         e = link.event
         st.markdown(
-            f"{rank}. **{plain(e.title)}** ({e.source.value}, {plain(e.service or 'no service')}, "
+            f"**{rank}. {plain(e.title)}** ({e.source.value}, {plain(e.service or 'no service')}, "
             f"{e.occurred_at:%Y-%m-%d %H:%M} UTC, event #{e.id}) — score {link.score or 0:.2f}: "
             + plain("; ".join(link.reasons))
-            + (f"  \n_{plain(link.note)}_" if link.note else "")
+            + (f"  \nNote: {plain(link.note)}" if link.note else "")
         )
 
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
+from pages.components.literal import plain
 from services.errors import ServiceError
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def plain(text: str) -> str:
-    """Text escaped so Streamlit's markdown shows it literally (no links, HTML or formatting)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+__all__ = ["plain", "service_errors"]
 
 
 @contextmanager

@@ -76,7 +76,7 @@ def _quarantine(actor: Actor) -> None:
     elif page.next_cursor or len(cursors) > 1:
         st.caption(f"Page {len(cursors)} of the quarantine, newest first.")
     for rec in page.items:
-        with st.expander(f"#{rec.id} {rec.source.value} · {rec.origin} · {rec.position}"):
+        with st.expander(plain(f"#{rec.id} {rec.source.value} · {rec.origin} · {rec.position}")):
             st.error(plain(rec.reason))
             fixed = st.text_area("Record (fix it, then retry)", value=rec.raw, key=f"q_{rec.id}")
             a, b = st.columns(2)

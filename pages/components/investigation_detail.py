@@ -20,7 +20,7 @@ from services.investigations.dto import (
 
 def header(item: InvestigationRead, users: dict[int, str]) -> None:
     """Title and the facts a person looks for first."""
-    st.title(f"#{item.id} {item.title}")
+    st.title(plain(f"#{item.id} {item.title}"))
     who = users.get(item.assignee_id, "unassigned") if item.assignee_id else "unassigned"
     st.caption(
         plain(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from pages.components.literal import hover_text
 from services.metrics.llm import LatencyBucket
 from services.metrics.queue import QueueHealth
 from services.metrics.runs import RunBucket
@@ -90,7 +91,12 @@ def rejection_reasons(reasons: dict[str, int]) -> go.Figure:
     fig = go.Figure()
     if reasons:
         names = list(reasons)[::-1]
-        fig.add_bar(x=[reasons[n] for n in names], y=names, orientation="h", name="rejected")
+        fig.add_bar(
+            x=[reasons[n] for n in names],
+            y=[hover_text(n) for n in names],  # tick labels render Plotly's HTML subset
+            orientation="h",
+            name="rejected",
+        )
     return _layout(fig, "Rejections by reason", "reason")
 
 

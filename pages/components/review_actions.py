@@ -72,7 +72,7 @@ def _edited(editable: dict[str, Any], key: str) -> dict[str, Any]:
     """Inputs for exactly the fields the service says an edit may change (and execution reads)."""
     edited: dict[str, Any] = {}
     for name, value in editable.items():
-        label = name.replace("_", " ").capitalize()
+        label = plain(name.replace("_", " ").capitalize())
         wkey = f"{key}_{name}"
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             continue  # not a value a form can edit faithfully: left as it is

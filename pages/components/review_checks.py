@@ -20,7 +20,7 @@ def pre_checks(report: ReviewPreChecks) -> None:
         elif check.outcome == "warning":
             st.warning(plain(check.message), icon=":material/group:")
         else:
-            st.caption(f":material/check: {plain(check.message)}")
+            st.caption(f"✓ {plain(check.message)}")
 
 
 def failure(detail: ReviewItemDetail) -> None:

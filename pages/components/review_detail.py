@@ -21,7 +21,7 @@ MAIL_KINDS = {ReviewKind.OUTREACH_EMAIL, ReviewKind.DUNNING_NOTICE}
 
 
 def _text(label: str, value: Any) -> None:
-    st.caption(label)
+    st.caption(plain(label))
     st.text(str(value) if value not in (None, "") else "—")
 
 

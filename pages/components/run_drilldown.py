@@ -53,7 +53,7 @@ def run_detail(actor: Actor, rows: list[RunRow]) -> None:
         detail = drilldown.get_run_detail(actor=actor, run_id=run_id)
     run = detail.run
     st.markdown(
-        f"**{plain(_label(run))}** — trigger {run.trigger}, attempt {run.attempts} of "
+        f"**{plain(_label(run))}** — trigger {plain(run.trigger)}, attempt {run.attempts} of "
         f"{run.max_attempts}"
     )
     if run.error:
@@ -69,7 +69,7 @@ def run_detail(actor: Actor, rows: list[RunRow]) -> None:
     safe_dataframe(calls, hide_index=True, width="stretch", key="llm_calls")
     for call in detail.calls:
         if call.raw_output is not None:
-            st.caption(f"Raw output of failed call #{call.id} ({call.outcome})")
+            st.caption(plain(f"Raw output of failed call #{call.id} ({call.outcome})"))
             st.text(call.raw_output)
     items = pd.DataFrame(
         [i.model_dump() for i in detail.review_items],

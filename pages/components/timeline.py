@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages.components.feedback import plain
+from pages.components.literal import hover_text
 from pages.components.tables import safe_dataframe
 from services.actor import Actor
 from services.errors import ServiceError
@@ -57,8 +58,8 @@ def figure(window: TimelineWindow, markers: dict[str, datetime | None]) -> go.Fi
                 customdata=ids[idx],
                 text=np.array(
                     [
-                        f"#{window.ids[i]} {window.titles[i][:120]}<br>"
-                        f"{window.services[i] or 'no service'} · {window.types[i]}"
+                        f"#{window.ids[i]} {hover_text(window.titles[i][:120])}<br>"
+                        + hover_text(f"{window.services[i] or 'no service'} · {window.types[i]}")
                         for i in idx
                     ],
                     dtype=object,

@@ -14,7 +14,7 @@ Pair = tuple[TenantWithUsers, TenantWithUsers]
 
 def _text(markdown: str) -> str:
     """What a person reads: markdown escapes removed."""
-    return markdown.replace("\\", "")
+    return markdown.replace("\\", "").replace("\u2060", "")  # escapes, word joiners
 
 
 def _sign_in(app: AppTest, user_id: int) -> AppTest:
