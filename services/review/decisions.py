@@ -121,6 +121,8 @@ def _approve(
 
 
 def _outcome(item: ReviewItem) -> str:
+    if item.status is ReviewStatus.APPROVED:
+        return f"Item #{item.id} approved; the agent that asked will carry it out and report."
     if item.status is ReviewStatus.EXECUTED:
         return f"Item #{item.id} approved and carried out."
     return f"Item #{item.id} approved, but carrying it out failed: {item.execution_error}"

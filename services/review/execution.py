@@ -62,6 +62,8 @@ def claim(uow: UnitOfWork, item: ReviewItem) -> bool:
 
 def execute(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime) -> bool:
     """Run an approved item's executor once and record executed or failed; False if not ours."""
+    if item.kind is K.ACTION:
+        return False  # an external agent carries it out and reports back (services/review/action)
     if not claim(uow, item):
         return False
     before = items.snapshot(item)
@@ -228,6 +230,8 @@ def check_preconditions(
     The subject row is locked first (on PostgreSQL), so two approvals about the same lead,
     invoice or deal take turns: the second sees what the first did (a notice just sent) and the
     contact rules refuse it before any mail goes out."""
+    if item.kind not in SUBJECTS:
+        return  # external actions have no subject row of ours
     subject = _lock_subject(uow, item)
     if item.kind is K.OUTREACH_EMAIL:
         lead = subject
