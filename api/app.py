@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import problems, reviews
+from api import events, investigations, problems, reviews, runs
 from api.guard import InputGuard
 from api.ops import RequestTimer
 
@@ -26,7 +26,8 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
-    app.include_router(reviews.router)
+    for module in (reviews, runs, events, investigations):
+        app.include_router(module.router)
     app.add_middleware(InputGuard)
     app.add_middleware(RequestTimer)
     return app
