@@ -146,20 +146,23 @@ def _triggered_by(uow: UnitOfWork, email: str | None) -> int | None:
     return user.id if user else None
 
 
+def _found(uow: UnitOfWork, key: str, digest: str) -> SubmitResult | None:
+    sub = uow.session.scalar(select(ApiSubmission).where(ApiSubmission.idempotency_key == key))
+    if sub is None:
+        return None
+    if sub.request_hash != digest:
+        raise Conflict(
+            f"The idempotency key {key!r} was already used at "
+            f"{sub.created_at:%Y-%m-%d %H:%M:%S} UTC for a different request. "
+            "Use a new key for a new action."
+        )
+    item = items.load(uow.session, sub.review_item_id)
+    return SubmitResult(review=_state(uow, item), created=False)
+
+
 def _existing(actor: Actor, key: str, digest: str) -> SubmitResult | None:
     with UnitOfWork(actor, readonly=True) as uow:
-        sub = uow.session.scalar(select(ApiSubmission).where(ApiSubmission.idempotency_key == key))
-        if sub is None:
-            return None
-        if sub.request_hash != digest:
-            raise Conflict(
-                f"The idempotency key {key!r} was already used at "
-                f"{sub.created_at:%Y-%m-%d %H:%M:%S} UTC for a different request. "
-                "Use a new key for a new action."
-            )
-        return SubmitResult(
-            review=_state(uow, items.load(uow.session, sub.review_item_id)), created=False
-        )
+        return _found(uow, key, digest)
 
 
 def submit(
@@ -170,13 +173,13 @@ def submit(
     if not key or len(key) > 200:
         raise InvalidInput("Send an Idempotency-Key header of 1 to 200 characters.")
     digest = request_hash(submission_in)
-    found = _existing(actor, key, digest)
-    if found is not None:
-        return found
     now = utcnow()
     s = submission_in
     try:
         with UnitOfWork(actor) as uow:
+            found = _found(uow, key, digest)  # a retry: the first answer again, nothing written
+            if found is not None:
+                return found
             payload, subject_type, subject_id = _payload(uow, s)
             policy = policies.load(uow.session, actor.tenant_id)
             amount = s.amount
