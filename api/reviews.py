@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import scoped
+from services import api_decisions
+from services import review as reviews
 from services.actor import Actor
 from services.api_tokens import Scope
 from services.config import get_settings
-from services.errors import NotFound
+from services.errors import InvalidInput, NotFound
 from services.review import signals, submissions
-from services.review.schemas import ReviewStatus
+from services.review.schemas import ReasonCode, ReviewStatus
 from services.review.submissions import (
     ExecutionReport,
     ReviewState,
@@ -85,3 +88,46 @@ async def get_review(
 def report_execution(item_id: int, report: ExecutionReport, actor: Submitter) -> ReviewState:
     """Report that an approved external action was carried out (or failed)."""
     return submissions.report_execution(actor=actor, item_id=item_id, report_in=report)
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["approve", "reject"]
+    seen_version: int
+    edited_payload: dict[str, Any] | None = None
+    reason_code: ReasonCode | None = None
+    comment: str = Field(default="", max_length=2000)
+
+
+Decider = Annotated[Actor, Depends(scoped(Scope.REVIEWS_DECIDE))]
+
+
+@router.post("/{item_id}/decision", response_model=ReviewState)
+def decide(item_id: int, decision_in: DecisionIn, token_actor: Decider) -> ReviewState:
+    """Decide as the tenant's named integration user (403 unless the tenant named one)."""
+    actor = api_decisions.deciding_actor(token_actor=token_actor)
+    if decision_in.decision == "reject":
+        if decision_in.reason_code is None:
+            raise InvalidInput("Give a reason_code to reject.")
+        reviews.reject(
+            actor=actor,
+            item_id=item_id,
+            seen_version=decision_in.seen_version,
+            reason_code=decision_in.reason_code,
+            comment=decision_in.comment,
+        )
+    elif decision_in.edited_payload is not None:
+        reviews.edit_and_approve(
+            actor=actor,
+            item_id=item_id,
+            seen_version=decision_in.seen_version,
+            edited_payload=decision_in.edited_payload,
+            comment=decision_in.comment,
+        )
+    else:
+        reviews.approve(
+            actor=actor,
+            item_id=item_id,
+            seen_version=decision_in.seen_version,
+            comment=decision_in.comment,
+        )
+    return submissions.get_state(actor=token_actor, item_id=item_id)

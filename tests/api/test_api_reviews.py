@@ -218,3 +218,28 @@ def test_rate_limit_answers_429_with_retry_after(http: httpx.Client, two_tenants
     r = http.get("/api/v1/reviews/999999", headers=bearer(secret))
     assert r.headers["content-type"] == PROBLEM
     assert int(r.headers["retry-after"]) >= 1
+
+
+def test_api_decisions_are_refused_until_the_tenant_names_an_integration_user(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    from services import api_decisions
+
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "dec-1").json()
+    body = {"decision": "approve", "seen_version": item["row_version"]}
+    url = f"/api/v1/reviews/{item['id']}/decision"
+    refused = http.post(url, json=body, headers=bearer(secret))
+    assert refused.status_code == 403 and "person's act" in refused.json()["detail"]
+    api_decisions.set_integration_user(
+        actor=north.actor(Role.ADMIN), user_id=north.users[Role.REVIEWER].id
+    )
+    done = http.post(url, json=body, headers=bearer(secret))
+    assert done.status_code == 200 and done.json()["status"] == "approved"
+    trail = audit.list_for_entity(
+        actor=north.actor(Role.ADMIN), entity_type="review_item", entity_id=item["id"]
+    )
+    approved = next(e for e in trail if e.action == "review.approved")
+    assert approved.actor_id == north.users[Role.REVIEWER].id
+    assert "via API token #" in approved.actor_label
