@@ -64,6 +64,7 @@ class ReviewKind(StrEnum):
     CONTRACT = "contract"
     DUNNING_NOTICE = "dunning_notice"
     RCA_HYPOTHESIS = "rca_hypothesis"
+    ACTION = "action"  # a generic action an external agent holds for review (API)
 
 
 class ReviewStatus(StrEnum):

@@ -63,6 +63,7 @@ DEFAULT_DECIDERS: Mapping[ReviewKind, frozenset[Role]] = {
     K.CONTRACT: _ALL_DECIDERS | {Role.SALES},
     K.DUNNING_NOTICE: _ALL_DECIDERS | {Role.FINANCE},
     K.RCA_HYPOTHESIS: _ALL_DECIDERS,
+    K.ACTION: _ALL_DECIDERS,
 }
 DEFAULT_FOUR_EYES: Mapping[ReviewKind, float] = {
     K.DEAL_PROPOSAL: 50_000.0,
@@ -76,6 +77,7 @@ DEFAULT_SLA_HOURS: Mapping[ReviewKind, float] = {
     K.CONTRACT: 24,
     K.DUNNING_NOTICE: 48,
     K.RCA_HYPOTHESIS: 2,
+    K.ACTION: 4,
 }
 DEFAULT_EXPIRY_HOURS: Mapping[ReviewKind, float] = {kind: 7 * 24 for kind in ReviewKind}
 

@@ -14,6 +14,8 @@ class Actor(BaseModel):
     tenant_id: int
     role: Role
     label: str = ""
+    # Set when an API token's service account acts: it never holds decision rights.
+    token_id: int | None = None
 
     @property
     def display(self) -> str:

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     ingest_future_skew_s: int = Field(default=300, ge=0)
     ingest_slow_span_ms: float = Field(default=1000.0, gt=0)
 
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    api_max_json_depth: int = Field(default=32, ge=2, le=200)
+    api_token_rate_per_minute: int = Field(default=600, ge=1)
+    api_wait_max_s: float = Field(default=60.0, ge=0, le=600)
+    metrics_token: SecretStr | None = None  # /metrics needs "Authorization: Bearer <it>"
+
     @property
     def ingest_root_paths(self) -> list[Path]:
         """The allow-listed ingest roots, resolved (separated by the OS path separator)."""

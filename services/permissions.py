@@ -64,8 +64,17 @@ def require_agent(actor: Actor, agent: AgentName) -> None:
         raise PermissionDenied(f"Your role ({actor.role.value}) may not run the {agent} agent.")
 
 
+# What an API token's service account may never do, whatever its role: deciding stays a
+# person's act (a tenant may name an integration user; the API then decides as that person).
+HUMAN_ONLY = frozenset(
+    {A.DECIDE_REVIEW, A.RETRY_EXECUTION, A.MANAGE_USERS, A.MANAGE_POLICIES, A.MANAGE_PROMPTS}
+)
+
+
 def can(actor: Actor, action: Action) -> bool:
-    """Whether the actor's role allows the action."""
+    """Whether the actor's role allows the action (never a person's act for a token)."""
+    if actor.token_id is not None and action in HUMAN_ONLY:
+        return False
     return action in PERMISSIONS[actor.role]
 
 

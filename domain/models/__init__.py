@@ -1,5 +1,6 @@
 """Every model, imported in one place so the metadata is complete."""
 
+from domain.models.api import ApiSubmission, ApiToken
 from domain.models.audit import AuditEntry
 from domain.models.ingest import (
     ConnectorHealth,
@@ -24,6 +25,8 @@ from domain.models.tenancy import Tenant, User
 
 __all__ = [
     "AgentRun",
+    "ApiSubmission",
+    "ApiToken",
     "AuditEntry",
     "ConnectorHealth",
     "Contract",

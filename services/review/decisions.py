@@ -108,6 +108,9 @@ def _approve(
 
 def _result(item: ReviewItem, now: datetime) -> DecisionResult:
     read = items.to_read(item, now)
+    if item.status is ReviewStatus.APPROVED:
+        message = f"Item #{item.id} approved; the agent that asked will carry it out and report."
+        return DecisionResult(item=read, message=message)
     if item.status is ReviewStatus.EXECUTED:
         return DecisionResult(item=read, message=f"Item #{item.id} approved and carried out.")
     message = (

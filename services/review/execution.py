@@ -61,6 +61,8 @@ def claim(uow: UnitOfWork, item: ReviewItem) -> bool:
 
 def execute(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime) -> bool:
     """Run an approved item's executor once and record executed or failed; False if not ours."""
+    if item.kind is K.ACTION:
+        return False  # an external agent carries it out and reports back (services/review/action)
     if not claim(uow, item):
         return False
     before = items.snapshot(item)
@@ -206,8 +208,11 @@ SUBJECTS: dict[ReviewKind, type[Any]] = {
 
 
 def lock_subject(uow: UnitOfWork, item: ReviewItem) -> Any:
-    """The row the item is about, row-locked on PostgreSQL (None when it is gone)."""
-    model = SUBJECTS[item.kind]
+    """The row the item is about, row-locked on PostgreSQL (None when it is gone, or when an
+    external action has no row of ours)."""
+    model = SUBJECTS.get(item.kind)
+    if model is None:
+        return None
     stmt = select(model).where(model.id == item.subject_id)
     stmt = db.row_locked(stmt, uow.session).execution_options(populate_existing=True)
     return uow.session.scalar(stmt)
@@ -221,6 +226,8 @@ def check_preconditions(
     The subject row is locked first (on PostgreSQL), so two approvals about the same lead,
     invoice or deal take turns: the second sees what the first did (a notice just sent) and the
     contact rules refuse it before any mail goes out."""
+    if item.kind not in SUBJECTS:
+        return  # external actions have no subject row of ours
     subject = lock_subject(uow, item)
     if item.kind is K.OUTREACH_EMAIL:
         lead = subject

@@ -99,6 +99,8 @@ def _state(subject: Any, item: Any) -> str | None:
 
 
 def _subject(session: Any, policy: ReviewPolicy, item: Any, now: datetime) -> list[PreCheck]:
+    if item.kind not in execution.SUBJECTS:
+        return []  # an external action: the agent that asked carries it out
     subject = session.get(execution.SUBJECTS[item.kind], item.subject_id)
     failing = _state(subject, item)
     if failing:

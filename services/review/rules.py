@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from domain.enums import ReviewKind
 from domain.models import Contract, Deal, Investigation, Invoice, Lead, Tenant
 from services.agents.base import DEFAULT_MAX_DISCOUNT_PCT, foreign_data
 from services.errors import InvalidInput
+from services.review import action
 
 K = ReviewKind
 MAX_MONEY = Decimal("1000000000000")  # a trillion: beyond any deal, inside Numeric(14, 2)
@@ -41,6 +43,9 @@ EDITABLE: Mapping[ReviewKind, tuple[str, ...]] = {
         *("title", "explanation", "summary", "hypothesis", "root_cause"),
         *("notes", "remediation", "evidence"),
     ),
+    # The external agent that asked carries the approved payload out itself, so all of it is
+    # honoured; how it is shown (display) stays as submitted.
+    K.ACTION: ("title", "summary", "data"),
 }
 MONEY_FIELDS = frozenset({"price", "amount", "discount_pct"})
 
@@ -258,12 +263,29 @@ def check(
     rule. ``context`` is text the draft may legitimately repeat (the agent's inputs)."""
     if not isinstance(payload, Mapping):
         raise DraftInvalid("payload", "shape", "The draft must be a set of named fields")
+    if kind is K.ACTION:
+        return _action(payload)
     return CHECKS[kind](session, subject, payload, context)
+
+
+def _action(payload: Mapping[str, Any]) -> Checked:
+    """An external action's payload (as submitted, or as a reviewer edited it) meets the rules
+    it was submitted under."""
+    try:
+        action.validate_action(action.ActionCreate.model_validate(dict(payload)))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "payload"
+        message = f"The action's {field} is not valid: {first['msg']}"
+        raise DraftInvalid(field, "shape", message) from None
+    except InvalidInput as exc:
+        raise DraftInvalid("data", "action rules", exc.message.rstrip(".")) from exc
+    return Checked()
 
 
 def editable_fields(kind: ReviewKind, payload: Mapping[str, Any]) -> list[str]:
     """The fields of this draft a reviewer may change (outreach may always change its To)."""
-    fields = [name for name in EDITABLE[kind] if name in payload]
+    fields = [name for name in EDITABLE.get(kind, ()) if name in payload]
     if kind is K.OUTREACH_EMAIL and "to" not in fields:
         fields.insert(0, "to")
     return fields

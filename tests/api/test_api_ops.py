@@ -1,0 +1,54 @@
+"""/healthz, /readyz and /metrics at the root of the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from services.config import get_settings
+
+
+@pytest.fixture
+def metrics_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("REVO_METRICS_TOKEN", "scrape-me")
+    get_settings.cache_clear()
+    yield "scrape-me"
+    get_settings.cache_clear()
+
+
+def test_healthz_and_readyz_report_each_check(http: httpx.Client, db_url: str) -> None:
+    assert http.get("/healthz").json() == {"status": "ok"}
+    r = http.get("/readyz")
+    assert r.status_code == 200, r.text
+    checks = r.json()["checks"]
+    assert checks["database"]["status"] == "ok" and "head" in checks["database"]["detail"]
+    assert set(checks) == {"database", "worker", "model", "outbox"}
+
+
+def test_readyz_is_503_when_migrations_are_behind(http: httpx.Client, db_url: str) -> None:
+    from services import migrate
+
+    migrate.downgrade(db_url, "-1")
+    try:
+        r = http.get("/readyz")
+        assert r.status_code == 503 and r.json()["checks"]["database"]["status"] == "failing"
+    finally:
+        migrate.upgrade(db_url)
+
+
+def test_metrics_are_off_without_a_token_and_guarded_with_one(
+    http: httpx.Client, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert http.get("/metrics").status_code == 404
+    monkeypatch.setenv("REVO_METRICS_TOKEN", "scrape-me")
+    get_settings.cache_clear()
+    try:
+        assert http.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        r = http.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+        assert r.status_code == 200
+        assert 'revo_review_items{status="pending"}' in r.text
+        assert "revo_api_request_seconds_bucket" in r.text or "revo_agent_runs" in r.text
+    finally:
+        get_settings.cache_clear()

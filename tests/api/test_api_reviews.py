@@ -1,0 +1,245 @@
+"""The agent gateway over real HTTP: auth, scopes, problem+json, idempotency, long-polling."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from domain.enums import ReasonCode, Role
+from services import api_tokens, audit
+from services import review as reviews
+from services.errors import PermissionDenied
+from services.tenants import TenantWithUsers
+from tests.api.conftest import ACTION, bearer, make_token
+
+Tenants = tuple[TenantWithUsers, TenantWithUsers]
+PROBLEM = "application/problem+json"
+
+
+def _submit(http: httpx.Client, secret: str, key: str, body: dict | None = None) -> httpx.Response:
+    return http.post("/api/v1/reviews", json=body or ACTION, headers=bearer(secret, key))
+
+
+def test_missing_bad_and_revoked_tokens_get_401_problems(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    north, _ = two_tenants
+    r = http.post("/api/v1/reviews", json=ACTION, headers={"Idempotency-Key": "k"})
+    assert r.status_code == 401 and r.headers["content-type"] == PROBLEM
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert _submit(http, "revo_nope_nope", "k").status_code == 401
+    secret = make_token(north)
+    token_id = api_tokens.list_tokens(actor=north.actor(Role.ADMIN)).items[0].id
+    assert _submit(http, secret, "k1").status_code == 201
+    api_tokens.revoke_token(actor=north.actor(Role.ADMIN), token_id=token_id)
+    r = _submit(http, secret, "k2")
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+
+
+def test_a_token_without_the_scope_gets_403_naming_it(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    secret = make_token(two_tenants[0], scopes=[api_tokens.Scope.REVIEWS_READ])
+    r = _submit(http, secret, "k")
+    assert r.status_code == 403
+    assert r.json()["required_scope"] == "reviews:submit"
+
+
+def test_same_idempotency_key_returns_the_same_item_and_a_different_body_conflicts(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    secret = make_token(two_tenants[0])
+    first = _submit(http, secret, "deploy-1")
+    again = _submit(http, secret, "deploy-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    other = _submit(http, secret, "deploy-1", {**ACTION, "amount": 5.0})
+    assert other.status_code == 409 and other.headers["content-type"] == PROBLEM
+    assert "already used" in other.json()["detail"]
+    listed = reviews.list_queue(actor=two_tenants[0].actor(Role.ADMIN))
+    assert [row.id for row in listed.items] == [first.json()["id"]]
+
+
+def test_concurrent_retries_with_one_key_make_one_item(
+    http: httpx.Client, server: object, two_tenants: Tenants
+) -> None:
+    secret = make_token(two_tenants[0])
+    answers: list[httpx.Response] = []
+
+    def go() -> None:
+        with httpx.Client(base_url=http.base_url, timeout=30) as c:
+            answers.append(_submit(c, secret, "race"))
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [201]
+    assert len({a.json()["id"] for a in answers}) == 1
+
+
+def test_another_tenants_token_sees_nothing_of_an_item(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    north, south = two_tenants
+    item = _submit(http, make_token(north), "n1").json()
+    south_secret = make_token(south)
+    r = http.get(f"/api/v1/reviews/{item['id']}", headers=bearer(south_secret))
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+    r = http.get(f"/api/v1/reviews/{item['id']}?wait=1", headers=bearer(south_secret))
+    assert r.status_code == 404
+    r = http.post(
+        f"/api/v1/reviews/{item['id']}/execution",
+        json={"outcome": "executed"},
+        headers=bearer(south_secret),
+    )
+    assert r.status_code == 404
+    # The same key in another tenant is another tenant's business.
+    assert _submit(http, south_secret, "n1").status_code == 201
+
+
+def test_long_poll_returns_as_soon_as_a_reviewer_approves_with_the_edited_payload(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "wait-1").json()
+    answer: dict[str, object] = {}
+
+    def wait() -> None:
+        started = time.monotonic()
+        r = http.get(f"/api/v1/reviews/{item['id']}?wait=30", headers=bearer(secret))
+        answer.update(status=r.status_code, body=r.json(), took=time.monotonic() - started)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.5)
+    assert waiter.is_alive()  # still waiting: nothing decided yet
+    edited = {**item["payload"], "summary": "Bump the API client (reviewed)"}
+    decided_at = time.monotonic()
+    reviews.edit_and_approve(
+        actor=north.actor(Role.REVIEWER),
+        item_id=item["id"],
+        seen_version=item["row_version"],
+        edited_payload=edited,
+    )
+    waiter.join(timeout=10)
+    assert answer["status"] == 200
+    body = answer["body"]
+    assert isinstance(body, dict)
+    assert body["status"] == "approved" and body["edited"] is True
+    assert body["payload"]["summary"] == "Bump the API client (reviewed)"
+    assert body["decided_by"] == "Reviewer North"
+    assert time.monotonic() - decided_at < 1.0
+
+
+def test_long_poll_reports_a_rejection_with_reason_and_comment(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "wait-2").json()
+    threading.Timer(
+        0.3,
+        lambda: reviews.reject(
+            actor=north.actor(Role.ADMIN),
+            item_id=item["id"],
+            seen_version=item["row_version"],
+            reason_code=ReasonCode.POLICY,
+            comment="Not on a Friday",
+        ),
+    ).start()
+    body = http.get(f"/api/v1/reviews/{item['id']}?wait=20", headers=bearer(secret)).json()
+    assert (body["status"], body["reason_code"], body["comment"]) == (
+        "rejected",
+        "policy",
+        "Not on a Friday",
+    )
+
+
+def test_plain_get_and_an_elapsed_wait_return_the_pending_state(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    secret = make_token(two_tenants[0])
+    item = _submit(http, secret, "w3").json()
+    assert (
+        http.get(f"/api/v1/reviews/{item['id']}", headers=bearer(secret)).json()["status"]
+        == "pending"
+    )
+    started = time.monotonic()
+    r = http.get(f"/api/v1/reviews/{item['id']}?wait=0.4", headers=bearer(secret))
+    assert r.json()["status"] == "pending" and time.monotonic() - started >= 0.4
+
+
+def test_agent_reports_execution_and_the_audit_names_the_token(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "exec-1").json()
+    url = f"/api/v1/reviews/{item['id']}/execution"
+    early = http.post(url, json={"outcome": "executed"}, headers=bearer(secret))
+    assert early.status_code == 409  # pending: not approved yet
+    result = reviews.approve(
+        actor=north.actor(Role.REVIEWER), item_id=item["id"], seen_version=item["row_version"]
+    )
+    assert result.item.status.value == "approved"  # the console does not carry it out itself
+    done = http.post(url, json={"outcome": "executed", "detail": "merged"}, headers=bearer(secret))
+    assert done.status_code == 200 and done.json()["status"] == "executed"
+    assert http.post(url, json={"outcome": "executed"}, headers=bearer(secret)).status_code == 200
+    trail = audit.list_for_entity(
+        actor=north.actor(Role.ADMIN), entity_type="review_item", entity_id=item["id"]
+    )
+    by_token = [e for e in trail if e.actor_label.startswith("API token #")]
+    assert [e.action for e in by_token] == ["review.submitted", "review.executed"]
+
+
+def test_a_token_actor_may_never_decide_even_with_an_admin_role(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "d1").json()
+    token_actor = api_tokens.authenticate(secret=secret).actor
+    with pytest.raises(PermissionDenied):
+        reviews.approve(actor=token_actor, item_id=item["id"], seen_version=item["row_version"])
+
+
+def test_rate_limit_answers_429_with_retry_after(http: httpx.Client, two_tenants: Tenants) -> None:
+    secret = make_token(two_tenants[0], rate_limit_per_minute=3)
+    codes = [
+        http.get("/api/v1/reviews/999999", headers=bearer(secret)).status_code for _ in range(4)
+    ]
+    assert codes == [404, 404, 404, 429]
+    r = http.get("/api/v1/reviews/999999", headers=bearer(secret))
+    assert r.headers["content-type"] == PROBLEM
+    assert int(r.headers["retry-after"]) >= 1
+
+
+def test_api_decisions_are_refused_until_the_tenant_names_an_integration_user(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    from services import api_decisions
+
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "dec-1").json()
+    body = {"decision": "approve", "seen_version": item["row_version"]}
+    url = f"/api/v1/reviews/{item['id']}/decision"
+    refused = http.post(url, json=body, headers=bearer(secret))
+    assert refused.status_code == 403 and "person's act" in refused.json()["detail"]
+    api_decisions.set_integration_user(
+        actor=north.actor(Role.ADMIN), user_id=north.users[Role.REVIEWER].id
+    )
+    done = http.post(url, json=body, headers=bearer(secret))
+    assert done.status_code == 200 and done.json()["status"] == "approved"
+    trail = audit.list_for_entity(
+        actor=north.actor(Role.ADMIN), entity_type="review_item", entity_id=item["id"]
+    )
+    approved = next(e for e in trail if e.action == "review.approved")
+    assert approved.actor_id == north.users[Role.REVIEWER].id
+    assert "via API token #" in approved.actor_label
