@@ -50,7 +50,7 @@ def insert_events(session: Session, *, tenant_id: int, events: list[EventIn], no
     order = [COLUMNS.index(name) for name in compiled.positiontup or []]
     # A bulk insert into three indexes thrashes SQLite's default 2 MB page cache; 64 MB for
     # this connection roughly halves the time of a large ingest.
-    conn.exec_driver_sql("PRAGMA cache_size=-65536")
+    conn.exec_driver_sql("PRAGMA cache_size=-16384")
     dialect = conn.dialect
     as_time = table.c.occurred_at.type.dialect_impl(dialect).bind_processor(dialect)
     as_json = table.c.data.type.dialect_impl(dialect).bind_processor(dialect)

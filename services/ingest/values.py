@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import json
 import math
-import re
+import threading
 from typing import Any
 
 MAX_DEPTH = 64
 MAX_LISTED = 10
-# Cheap tests on the line's text that tell whether a value-by-value walk is needed at all:
-# NUL and surrogates only arrive as \u escapes (the strict parser refuses raw control
-# characters), non-finite numbers as NaN/Infinity or as a literal too large for a float.
-_BIG_NUMBER = re.compile(r"\d{300}|\d[eE]\+?\d{3}")
+_flags = threading.local()
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # a literal too large for a float reads as infinity
+        _flags.nonfinite = True
+    return value
+
+
+def _constant(text: str) -> float:
+    _flags.nonfinite = True  # NaN, Infinity, -Infinity
+    return float(text)
+
+
+# Strict: raw control characters inside strings are refused, so NUL and lone surrogates can
+# only arrive as \u escapes; the hooks flag non-finite numbers. Only then is a record walked.
+_DECODER = json.JSONDecoder(parse_float=_float, parse_constant=_constant)
 
 
 class JsonProblem(ValueError):
@@ -31,8 +45,9 @@ class JsonProblem(ValueError):
 
 def load_json(text: str) -> tuple[Any, list[str]]:
     """The parsed value and every reason it cannot be stored (none when it can)."""
+    _flags.nonfinite = False
     try:
-        value = json.loads(text)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise JsonProblem(f"not JSON: {exc.msg}", exc.colno) from None
     except RecursionError:
@@ -41,13 +56,7 @@ def load_json(text: str) -> tuple[Any, list[str]]:
         ) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise JsonProblem(f"not JSON this console keeps: {exc}") from None
-    if (
-        "\\u" in text
-        or "NaN" in text
-        or "Infinity" in text
-        or text.count("[") + text.count("{") > MAX_DEPTH
-        or _BIG_NUMBER.search(text)
-    ):
+    if _flags.nonfinite or "\\u" in text or text.count("[") + text.count("{") > MAX_DEPTH:
         return value, problems(value)
     return value, []
 
