@@ -119,6 +119,8 @@ def _line(
         return
     digest = payload_hash(raw)
     service, message = doc["service"], doc["message"]
+    # isoformat is several times faster than strftime; the same digits as %Y%m%dT%H%M%S.%f.
+    stamp = occurred.isoformat(timespec="microseconds")[:26].replace("-", "").replace(":", "")
     event = EventIn(
         source=EventSource.LOGS,
         type="log_error",
@@ -127,7 +129,7 @@ def _line(
         service=service,
         title=short_title(message.strip().splitlines()[0] if message.strip() else "(empty)"),
         data={k: v for k, v in doc.items() if k != "ts"},
-        external_id=f"log:{occurred:%Y%m%dT%H%M%S.%f}:{digest[:32]}",
+        external_id=f"log:{stamp}:{digest[:32]}",
         payload_hash=digest,
     )
     out.event(event, position=f"line {number}", raw=text)

@@ -48,8 +48,9 @@ def insert_events(session: Session, *, tenant_id: int, events: list[EventIn], no
     stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=UNIQUE_KEY)
     compiled = stmt.compile(dialect=conn.dialect, column_keys=list(COLUMNS))
     order = [COLUMNS.index(name) for name in compiled.positiontup or []]
-    # A bulk insert into three indexes thrashes SQLite's default 2 MB page cache; 64 MB for
-    # this connection roughly halves the time of a large ingest.
+    # A bulk insert into three indexes thrashes SQLite's default 2 MB page cache. 16 MB holds
+    # the pages the (mostly time-ordered) inserts touch: 64 MB measured no faster on a 20 MB
+    # log (9.2k vs 9.8k events per CPU second) and cost 55 MB more peak memory.
     conn.exec_driver_sql("PRAGMA cache_size=-16384")
     dialect = conn.dialect
     as_time = table.c.occurred_at.type.dialect_impl(dialect).bind_processor(dialect)
