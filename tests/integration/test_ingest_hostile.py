@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from domain.enums import EventSource, Role
 from domain.models import Event, QuarantinedRecord
 from services import db
+from services.ingest import quarantine
 from services.ingest import service as ingest
 from services.ingest.service import IngestReport
 from services.tenants import TenantWithUsers
@@ -234,3 +235,21 @@ def test_the_summary_adds_up_on_a_re_ingest_and_the_quarantine_is_not_doubled(
     _adds_up(first)
     _adds_up(again)
     assert len(_quarantine("again.log")) == 2
+
+
+def test_a_retried_fix_holding_nul_or_a_lone_surrogate_stays_quarantined_and_is_stored_escaped(
+    two_tenants: Pair, ingest_root: Path
+) -> None:
+    admin = two_tenants[0].actor(Role.ADMIN)
+    (ingest_root / "fix.log").write_text(_log(ts="yesterday") + "\n")
+    ingest.ingest_file(actor=admin, source=EventSource.LOGS, path="fix.log")
+    (record,) = quarantine.list_quarantine(actor=admin).items
+
+    surrogate = quarantine.retry_quarantined(
+        actor=admin, record_id=record.id, raw=_log(message="x").replace('"x"', '"\ud800"', 1)
+    )
+    assert not surrogate.accepted and "not valid UTF-8" in surrogate.record.reason
+    assert "\\ud800" in surrogate.record.raw
+    nul = quarantine.retry_quarantined(actor=admin, record_id=record.id, raw='{"ts": "\x00"}')
+    assert not nul.accepted and "Invalid control character" in nul.record.reason
+    assert "\\x00" in nul.record.raw
