@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
 
     ingest_roots: str = "./var/ingest"
-    ingest_max_upload_mb: float = Field(default=50.0, gt=0)
+    ingest_max_upload_mb: float = Field(default=1024.0, gt=0)
     ingest_max_line_bytes: int = Field(default=65_536, ge=256)
     ingest_retry_attempts: int = Field(default=3, ge=1, le=10)
     ingest_retry_backoff_s: float = Field(default=0.5, ge=0)

@@ -40,7 +40,7 @@ def _ingest_forms(actor: Actor) -> None:
                         actor=actor,
                         source=ingest.EventSource(source),
                         filename=file.name,
-                        content=file.getvalue(),
+                        content=file,
                         service=service or None,
                     )
                 )

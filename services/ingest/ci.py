@@ -19,22 +19,24 @@ the service given with the upload.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+import io
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.enums import EventSeverity, EventSource
-from services.ingest.records import json_records
+from services.ingest import junit
+from services.ingest.records import first_byte, json_records
 from services.ingest.schema import (
     EventIn,
     ParseResult,
+    Sink,
     TimestampError,
-    clip,
     describe,
     parse_ts,
     payload_hash,
+    unexpected,
 )
 
 
@@ -61,128 +63,84 @@ class BuildRecord(BaseModel):
 def parse(
     data: bytes, *, now: datetime, skew: timedelta, max_line: int, service: str | None = None
 ) -> ParseResult:
-    """Events from a JUnit XML report or a file of build/deploy records."""
-    if data.lstrip()[:1] == b"<":
-        return parse_junit(data, now=now, skew=skew, service=service)
-    return parse_records(data, now=now, skew=skew, max_line=max_line)
-
-
-def parse_records(data: bytes, *, now: datetime, skew: timedelta, max_line: int) -> ParseResult:
-    """Build and deploy events from JSON records."""
+    """Events from a JUnit XML report's or a build/deploy record file's bytes."""
     result = ParseResult()
-    for position, raw, value in json_records(data, max_line=max_line, result=result):
-        text = raw.decode("utf-8", "replace")
-        if not isinstance(value, dict):
-            result.reject(position, "a build/deploy record must be a JSON object", text)
-            continue
-        service = value.get("service") if isinstance(value.get("service"), str) else None
-        try:
-            rec = BuildRecord.model_validate(value)
-            started = parse_ts(rec.started_at, now=now, skew=skew, name="started_at")
-            finished = (
-                parse_ts(rec.finished_at, now=now, skew=skew, name="finished_at")
-                if rec.finished_at
-                else None
-            )
-        except ValidationError as exc:
-            result.reject(position, describe(exc), text, service)
-            continue
-        except TimestampError as exc:
-            result.reject(position, str(exc), text, service)
-            continue
-        if finished and finished < started:
-            result.reject(position, "finished_at lies before started_at", text, service)
-            continue
-        failed = rec.status == "failed"
-        severity = EventSeverity.INFO
-        if failed:
-            severity = EventSeverity.HIGH if rec.kind == "deploy" else EventSeverity.MEDIUM
-        elif rec.kind == "deploy":
-            severity = EventSeverity.LOW
-        where = f" to {rec.environment}" if rec.environment else ""
-        result.events.append(
-            EventIn(
-                source=EventSource.CI,
-                type=rec.kind,
-                occurred_at=finished or started,
-                severity=severity,
-                service=rec.service,
-                title=f"{rec.kind.capitalize()} {rec.id} of {rec.service}{where} {rec.status}",
-                data=rec.model_dump(),
-                external_id=f"{rec.kind}:{rec.id}",
-                payload_hash=payload_hash(raw),
-            )
-        )
+    read(io.BytesIO(data), result, now=now, skew=skew, max_line=max_line, service=service)
     return result
 
 
-def parse_junit(
-    data: bytes, *, now: datetime, skew: timedelta, service: str | None = None
-) -> ParseResult:
-    """A test-run event per suite and a failure event per failed test case."""
-    result = ParseResult()
+def read(
+    stream: IO[bytes],
+    out: Sink,
+    *,
+    now: datetime,
+    skew: timedelta,
+    max_line: int,
+    service: str | None = None,
+) -> None:
+    """Events from a JUnit XML report or a file of build/deploy records, streamed."""
+    if first_byte(stream) == b"<":
+        junit.read(stream, out, now=now, skew=skew, service=service)
+        return
+    for position, text, value, problems in json_records(stream, max_line=max_line, out=out):
+        try:
+            _record(out, position, text, value, problems, now=now, skew=skew)
+        except Exception as exc:
+            out.reject(position, unexpected(exc), text)
+
+
+def _record(
+    out: Sink,
+    position: str,
+    text: str,
+    value: Any,
+    problems: list[str],
+    *,
+    now: datetime,
+    skew: timedelta,
+) -> None:
+    if not isinstance(value, dict):
+        out.reject(position, "a build/deploy record must be a JSON object", text)
+        return
+    service = value.get("service") if isinstance(value.get("service"), str) else None
+    problems = list(problems)
+    rec: BuildRecord | None = None
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line, column = exc.position
-        result.records += 1
-        result.reject(
-            f"line {line}, column {column}",
-            f"not well-formed XML: {exc}",
-            data.decode("utf-8", "backslashreplace"),
-        )
-        return result
-    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-    if root.tag not in {"testsuite", "testsuites"}:
-        result.records += 1
-        result.reject("root", f"expected <testsuites> or <testsuite>, found <{root.tag}>", "")
-        return result
-    for index, suite in enumerate(suites, 1):
-        result.records += 1
-        name = suite.get("name") or f"suite {index}"
-        raw = ET.tostring(suite, encoding="unicode")
-        position = f"testsuite {index} ({name[:60]})"
-        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-        suite_service = props.get("service") or service
-        try:
-            at = parse_ts(suite.get("timestamp"), now=now, skew=skew, name="timestamp")
-        except TimestampError as exc:
-            result.reject(position, str(exc), clip(raw), suite_service)
-            continue
-        cases = list(suite.iter("testcase"))
-        failed = [c for c in cases if c.find("failure") is not None or c.find("error") is not None]
-        digest = payload_hash(raw)
-        result.events.append(
-            EventIn(
-                source=EventSource.CI,
-                type="test_run",
-                occurred_at=at,
-                severity=EventSeverity.MEDIUM if failed else EventSeverity.INFO,
-                service=suite_service,
-                title=f"Tests {name}: {len(failed)} of {len(cases)} failed",
-                data={"suite": name, "tests": len(cases), "failed": len(failed), "props": props},
-                external_id=f"junit:{name}:{at.isoformat()}",
-                payload_hash=digest,
-            )
-        )
-        for case in failed:
-            problem = case.find("failure")
-            problem = problem if problem is not None else case.find("error")
-            assert problem is not None
-            test = f"{case.get('classname', '')}.{case.get('name', '')}".strip(".")
-            message = problem.get("message") or (problem.text or "").strip()[:300]
-            case_raw = ET.tostring(case, encoding="unicode")
-            result.events.append(
-                EventIn(
-                    source=EventSource.CI,
-                    type="test_failure",
-                    occurred_at=at,
-                    severity=EventSeverity.MEDIUM,
-                    service=suite_service,
-                    title=f"Test failed: {test}" + (f" — {message}" if message else ""),
-                    data={"suite": name, "test": test, "message": message, "kind": problem.tag},
-                    external_id=f"junit:{name}:{at.isoformat()}:{test}",
-                    payload_hash=payload_hash(case_raw),
-                )
-            )
-    return result
+        rec = BuildRecord.model_validate(value)
+    except ValidationError as exc:
+        problems.append(describe(exc))
+    times: dict[str, datetime] = {}
+    for name in ("started_at", "finished_at"):
+        if isinstance(value.get(name), str):
+            try:
+                times[name] = parse_ts(value[name], now=now, skew=skew, name=name)
+            except TimestampError as exc:
+                problems.append(str(exc))
+    started, finished = times.get("started_at"), times.get("finished_at")
+    if started and finished and finished < started:
+        problems.append("finished_at lies before started_at")
+    if problems or rec is None or started is None:
+        out.reject(position, "; ".join(problems) or "the record cannot be read", text, service)
+        return
+    failed = rec.status == "failed"
+    severity = EventSeverity.INFO
+    if failed:
+        severity = EventSeverity.HIGH if rec.kind == "deploy" else EventSeverity.MEDIUM
+    elif rec.kind == "deploy":
+        severity = EventSeverity.LOW
+    where = f" to {rec.environment}" if rec.environment else ""
+    out.event(
+        EventIn(
+            source=EventSource.CI,
+            type=rec.kind,
+            occurred_at=finished or started,
+            severity=severity,
+            service=rec.service,
+            title=f"{rec.kind.capitalize()} {rec.id} of {rec.service}{where} {rec.status}",
+            data=rec.model_dump(),
+            external_id=f"{rec.kind}:{rec.id}",
+            payload_hash=payload_hash(text),
+        ),
+        position=position,
+        raw=text,
+    )

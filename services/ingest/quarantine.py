@@ -18,6 +18,7 @@ from services.errors import InvalidInput, NotFound
 from services.ingest import store
 from services.ingest.schema import EventIn, payload_hash
 from services.ingest.service import parse_bytes
+from services.ingest.values import safe_text
 from services.pagination import Page, decode_cursor, encode_cursor
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -108,16 +109,20 @@ def retry_quarantined(*, actor: Actor, record_id: int, raw: str) -> RetryOutcome
         if rec.source is EventSource.METRICS and not text.lower().startswith("timestamp"):
             text = f"{METRICS_HEADER}\n{text}"
         before = audit.snapshot(rec, ["raw", "reason", "status"])
-        parsed = parse_bytes(rec.source, text.encode(), settings=settings, now=now,
+        # A lone surrogate typed into the fix cannot be UTF-8: it reaches the connector as the
+        # bytes it is, and is refused there like any line that is not UTF-8.
+        data = text.encode("utf-8", "surrogatepass")
+        parsed = parse_bytes(rec.source, data, settings=settings, now=now,
                              service=rec.service)  # fmt: skip
         inserted = 0
         if parsed.rejected:
-            rec.raw, rec.reason = raw, parsed.rejected[0].reason
+            rec.raw = safe_text(raw)
+            rec.reason = "; ".join(r.reason for r in parsed.rejected)
         else:
             inserted = store.insert_events(
                 uow.session, tenant_id=actor.tenant_id, events=parsed.events, now=now
             )
-            rec.raw, rec.status = raw, QuarantineStatus.RESOLVED
+            rec.raw, rec.status = safe_text(raw), QuarantineStatus.RESOLVED
             rec.resolved_at, rec.resolved_by_id = now, actor.user_id
         audit.record(uow, action="quarantine.retried", entity_type="quarantined_record",
                      entity_id=rec.id, before=before,

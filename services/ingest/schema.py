@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.enums import EventSeverity, EventSource
+from services.ingest.values import safe_text
 
 TITLE_MAX = 500
 RAW_KEEP = 4_000
@@ -52,9 +52,21 @@ class Rejected:
     service: str | None = None
 
 
+class Sink(Protocol):
+    """Where a connector puts what it reads; ``records`` counts the records read."""
+
+    records: int
+
+    def event(self, event: EventIn, *, position: str, raw: str, derived: bool = False) -> None:
+        """One event; ``derived`` when it stands for no record of its own (a spike)."""
+
+    def reject(self, position: str, reason: str, raw: str, service: str | None = None) -> None:
+        """One record that cannot be used, with every reason why."""
+
+
 @dataclass
 class ParseResult:
-    """What a connector made of one input: events, rejected records, and how many it read."""
+    """A sink in memory: events, rejected records, and how many records were read."""
 
     events: list[EventIn] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
@@ -66,8 +78,34 @@ class ParseResult:
         """Valid records that made no event (info log lines, fast spans, normal points)."""
         return max(self.records - len(self.rejected) - (len(self.events) - self.derived), 0)
 
+    def event(self, event: EventIn, *, position: str, raw: str, derived: bool = False) -> None:
+        """Keep the event."""
+        self.events.append(event)
+        self.derived += derived
+
     def reject(self, position: str, reason: str, raw: str, service: str | None = None) -> None:
-        self.rejected.append(Rejected(position, reason, clip(raw), service))
+        """Keep the rejected record, its text clipped and escaped."""
+        self.rejected.append(rejected(position, reason, raw, service))
+
+
+def rejected(position: str, reason: str, raw: str, service: str | None = None) -> Rejected:
+    """A rejected record whose every field can be stored on either engine."""
+    return Rejected(
+        safe_text(position[:100]),
+        safe_text(reason),
+        safe_text(clip(raw)),
+        safe_text(service[:100]) if service else None,
+    )
+
+
+def unexpected(exc: BaseException) -> str:
+    """A reason for an error no check foresaw (the record is quarantined, the ingest goes on)."""
+    if isinstance(exc, RecursionError):
+        return "the record is nested too deeply to read"
+    if isinstance(exc, ValidationError):
+        return describe(exc)
+    text = str(exc).strip().splitlines()
+    return f"the record could not be read ({type(exc).__name__}: {text[0][:300] if text else '-'})"
 
 
 def clip(raw: str) -> str:
@@ -94,7 +132,12 @@ def parse_ts(value: object, *, now: datetime, skew: timedelta, name: str = "time
         raise TimestampError(f"{name} {value[:60]!r} is not an ISO-8601 time") from None
     if parsed.tzinfo is None:
         raise TimestampError(f"{name} {value[:60]!r} has no time zone; add one (e.g. Z or +02:00)")
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise TimestampError(
+            f"{name} {value[:60]!r} lies outside the years 1 to 9999 once converted to UTC"
+        ) from None
     if parsed > now + skew:
         raise TimestampError(f"{name} {value[:60]!r} lies in the future")
     return parsed
@@ -110,29 +153,3 @@ def describe(exc: ValidationError) -> str:
             msg = "is missing"
         parts.append(f"{where} {msg}" if msg == "is missing" else f"{where}: {msg}")
     return "; ".join(parts)
-
-
-def lines(data: bytes, *, max_line: int, result: ParseResult) -> Iterator[tuple[int, bytes, str]]:
-    """Numbered non-blank lines as (number, raw bytes, text); bad lines go to the result."""
-    for number, raw in enumerate(data.split(b"\n"), 1):
-        raw = raw.rstrip(b"\r")
-        if not raw.strip():
-            continue
-        result.records += 1
-        if len(raw) > max_line:
-            result.reject(
-                f"line {number}",
-                f"line is {len(raw):,} bytes long; the limit is {max_line:,}",
-                raw[:RAW_KEEP].decode("utf-8", "backslashreplace"),
-            )
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            result.reject(
-                f"line {number}, byte {exc.start + 1}",
-                "line is not valid UTF-8 text",
-                raw.decode("utf-8", "backslashreplace"),
-            )
-            continue
-        yield number, raw, text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -19,7 +21,8 @@ from services.actor import Actor
 from services.config import Settings, get_settings
 from services.errors import InvalidInput, NotFound, ServiceError
 from services.ingest import breaker, ci, git, logs, metrics, paths, store, traces
-from services.ingest.schema import ParseResult
+from services.ingest.schema import ParseResult, Sink
+from services.ingest.writer import BatchWriter
 from services.perf import gc_paused
 from services.permissions import Action, require
 from services.tenants import find_tenant
@@ -33,6 +36,12 @@ class SourceFailed(ServiceError):
 
 
 class IngestReport(BaseModel):
+    """What one ingest made of its input: records = inserted + duplicates + quarantined + skipped.
+
+    Events that stand for no record of their own (error spikes, one event per failed test of
+    a suite) are counted apart, in ``derived_inserted`` and ``derived_duplicates``.
+    """
+
     source: EventSource
     origin: str
     records: int
@@ -40,28 +49,43 @@ class IngestReport(BaseModel):
     duplicates: int
     quarantined: int
     skipped: int
+    derived_inserted: int = 0
+    derived_duplicates: int = 0
     breaker_state: BreakerState
     seconds: float
+
+
+Feed = Callable[[Sink, datetime], str | None]
+
+
+def read_stream(
+    source: EventSource, stream: IO[bytes], out: Sink, *, settings: Settings, now: datetime,
+    service: str | None,
+) -> None:  # fmt: skip
+    """Hand what the source's connector reads from a binary stream to the sink, as it goes."""
+    skew = timedelta(seconds=settings.ingest_future_skew_s)
+    limit = settings.ingest_max_line_bytes
+    if source is EventSource.LOGS:
+        logs.read(stream, out, now=now, skew=skew, max_line=limit)
+    elif source is EventSource.METRICS:
+        metrics.read(stream, out, now=now, skew=skew, max_line=limit)
+    elif source is EventSource.TRACES:
+        traces.read(stream, out, now=now, skew=skew, max_line=limit,
+                    slow_ms=settings.ingest_slow_span_ms)  # fmt: skip
+    elif source is EventSource.CI:
+        ci.read(stream, out, now=now, skew=skew, max_line=limit, service=service)
+    else:
+        raise InvalidInput(f"Files cannot be ingested as {source.value}; use one of "
+                           f"{', '.join(s.value for s in FILE_SOURCES)}.")  # fmt: skip
 
 
 def parse_bytes(
     source: EventSource, data: bytes, *, settings: Settings, now: datetime, service: str | None
 ) -> ParseResult:
-    """What the source's connector makes of one file's bytes."""
-    skew = timedelta(seconds=settings.ingest_future_skew_s)
-    limit = settings.ingest_max_line_bytes
-    if source is EventSource.LOGS:
-        return logs.parse(data, now=now, skew=skew, max_line=limit)
-    if source is EventSource.METRICS:
-        return metrics.parse(data, now=now, skew=skew, max_line=limit)
-    if source is EventSource.TRACES:
-        return traces.parse(
-            data, now=now, skew=skew, max_line=limit, slow_ms=settings.ingest_slow_span_ms
-        )
-    if source is EventSource.CI:
-        return ci.parse(data, now=now, skew=skew, max_line=limit, service=service)
-    raise InvalidInput(f"Files cannot be ingested as {source.value}; use one of "
-                       f"{', '.join(s.value for s in FILE_SOURCES)}.")  # fmt: skip
+    """What the source's connector makes of one file's bytes, in memory."""
+    result = ParseResult()
+    read_stream(source, io.BytesIO(data), result, settings=settings, now=now, service=service)
+    return result
 
 
 def _cap_bytes(settings: Settings) -> int:
@@ -81,8 +105,8 @@ def _run(
     tenant_id: int,
     source: EventSource,
     origin: str,
-    read: Callable[[datetime], ParseResult],
-    cursor: tuple[str, Callable[[], str | None]] | None = None,
+    feed: Feed,
+    cursor_repo: str | None = None,
 ) -> IngestReport:
     settings = get_settings()
     started = time.perf_counter()
@@ -94,13 +118,51 @@ def _run(
             )
         )
         state = breaker.admit(health, now=now, cooldown_s=settings.ingest_breaker_cooldown_s)
-    try:
-        with gc_paused():
-            parsed = breaker.retry(
-                lambda: read(now),
-                attempts=settings.ingest_retry_attempts,
-                backoff_s=settings.ingest_retry_backoff_s,
+
+    def attempt() -> IngestReport:
+        # One unit of work: the source is read, checked and written in batches as it streams,
+        # and a source that fails part-way rolls all of it back before the retry.
+        with gc_paused(), UnitOfWork(actor) as uow:
+            s = uow.session
+            out = BatchWriter(s, tenant_id=tenant_id, source=source, origin=origin, now=now)
+            try:
+                tip = feed(out, now)
+            except OSError as exc:
+                raise breaker.SourceUnavailable(
+                    f"cannot read {origin}: {exc.strerror or exc}"
+                ) from exc
+            out.finish()
+            row = store.health_row(s, tenant_id=tenant_id, source=source)
+            breaker.succeeded(row, now=now)
+            row.runs += 1
+            row.events_ingested += out.inserted + out.derived_inserted
+            row.duplicates_skipped += out.duplicates + out.derived_duplicates
+            row.records_quarantined += out.quarantine_rows
+            if cursor_repo is not None:
+                _move_cursor(s, tenant_id=tenant_id, repo=cursor_repo, sha=tip, now=now)
+            report = IngestReport(
+                source=source,
+                origin=origin,
+                records=out.records,
+                inserted=out.inserted,
+                duplicates=out.duplicates,
+                quarantined=out.quarantined,
+                skipped=out.skipped,
+                derived_inserted=out.derived_inserted,
+                derived_duplicates=out.derived_duplicates,
+                breaker_state=row.breaker_state,
+                seconds=round(time.perf_counter() - started, 3),
             )
+            audit.record(uow, action="events.ingested", entity_type="connector", entity_id=row.id,
+                         after=report.model_dump(mode="json"), tenant_id=tenant_id)  # fmt: skip
+            uow.commit()
+        return report
+
+    try:
+        return breaker.retry(
+            attempt, attempts=settings.ingest_retry_attempts,
+            backoff_s=settings.ingest_retry_backoff_s,
+        )  # fmt: skip
     except breaker.SourceUnavailable as exc:
         with UnitOfWork(actor) as uow:
             row = store.health_row(uow.session, tenant_id=tenant_id, source=source)
@@ -116,35 +178,6 @@ def _run(
         raise SourceFailed(
             f"Reading {origin} failed after {settings.ingest_retry_attempts} attempt(s): {exc}"
         ) from exc
-    with gc_paused(), UnitOfWork(actor) as uow:
-        s = uow.session
-        inserted = store.insert_events(s, tenant_id=tenant_id, events=parsed.events, now=now)
-        rejected = store.quarantine(
-            s, tenant_id=tenant_id, source=source, origin=origin, rejected=parsed.rejected
-        )
-        row = store.health_row(s, tenant_id=tenant_id, source=source)
-        breaker.succeeded(row, now=now)
-        row.runs += 1
-        row.events_ingested += inserted
-        row.duplicates_skipped += len(parsed.events) - inserted
-        row.records_quarantined += rejected
-        if cursor is not None:
-            _move_cursor(s, tenant_id=tenant_id, repo=cursor[0], sha=cursor[1](), now=now)
-        report = IngestReport(
-            source=source,
-            origin=origin,
-            records=parsed.records,
-            inserted=inserted,
-            duplicates=len(parsed.events) - inserted,
-            quarantined=rejected,
-            skipped=parsed.skipped,
-            breaker_state=row.breaker_state,
-            seconds=round(time.perf_counter() - started, 3),
-        )
-        audit.record(uow, action="events.ingested", entity_type="connector", entity_id=row.id,
-                     after=report.model_dump(mode="json"), tenant_id=tenant_id)  # fmt: skip
-        uow.commit()
-    return report
 
 
 def _move_cursor(s: Session, *, tenant_id: int, repo: str, sha: str | None, now: datetime) -> None:
@@ -159,19 +192,14 @@ def _move_cursor(s: Session, *, tenant_id: int, repo: str, sha: str | None, now:
         row.last_sha, row.updated_at = sha, now
 
 
-def _read_file(
-    path: Path, source: EventSource, service: str | None
-) -> Callable[[datetime], ParseResult]:
+def _read_file(path: Path, source: EventSource, service: str | None) -> Feed:
     settings = get_settings()
 
-    def read(now: datetime) -> ParseResult:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise breaker.SourceUnavailable(f"cannot read {path.name}: {exc.strerror}") from exc
-        return parse_bytes(source, data, settings=settings, now=now, service=service)
+    def feed(out: Sink, now: datetime) -> None:
+        with path.open("rb") as stream:
+            read_stream(source, stream, out, settings=settings, now=now, service=service)
 
-    return read
+    return feed
 
 
 def _file(actor: Actor | None, tenant_id: int, source: EventSource, path: str,
@@ -184,7 +212,7 @@ def _file(actor: Actor | None, tenant_id: int, source: EventSource, path: str,
     if size > _cap_bytes(settings):
         raise _too_big(size, settings)
     return _run(actor=actor, tenant_id=tenant_id, source=source, origin=str(resolved),
-                read=_read_file(resolved, source, service))  # fmt: skip
+                feed=_read_file(resolved, source, service))  # fmt: skip
 
 
 def _git(actor: Actor | None, tenant_id: int, path: str, service: str | None) -> IngestReport:
@@ -196,19 +224,16 @@ def _git(actor: Actor | None, tenant_id: int, path: str, service: str | None) ->
                 GitCursor.tenant_id == tenant_id, GitCursor.repo_path == str(repo)
             )
         )
-    tips: list[str | None] = []
     skew = timedelta(seconds=settings.ingest_future_skew_s)
 
-    def read(now: datetime) -> ParseResult:
+    def feed(out: Sink, now: datetime) -> str | None:
         try:
-            result, tip = git.read(repo, since_sha=since, now=now, skew=skew, service=service)
+            return git.read(repo, out, since_sha=since, now=now, skew=skew, service=service)
         except git.GitError as exc:
             raise breaker.SourceUnavailable(str(exc)) from exc
-        tips.append(tip)
-        return result
 
     return _run(actor=actor, tenant_id=tenant_id, source=EventSource.GIT, origin=str(repo),
-                read=read, cursor=(str(repo), lambda: tips[-1] if tips else None))  # fmt: skip
+                feed=feed, cursor_repo=str(repo))  # fmt: skip
 
 
 def ingest_file(
@@ -220,21 +245,30 @@ def ingest_file(
 
 
 def ingest_upload(
-    *, actor: Actor, source: EventSource, filename: str, content: bytes, service: str | None = None
+    *,
+    actor: Actor,
+    source: EventSource,
+    filename: str,
+    content: bytes | IO[bytes],
+    service: str | None = None,
 ) -> IngestReport:
-    """Ingest an uploaded file's bytes with the source's connector."""
+    """Ingest an uploaded file (its bytes, or a seekable binary stream) with its connector."""
     require(actor, Action.INGEST_EVENTS)
     settings = get_settings()
-    if len(content) > _cap_bytes(settings):
-        raise _too_big(len(content), settings)
+    stream = io.BytesIO(content) if isinstance(content, bytes) else content
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if size > _cap_bytes(settings):
+        raise _too_big(size, settings)
     if source not in FILE_SOURCES:
         raise InvalidInput(f"Uploads cannot be ingested as {source.value}.")
 
-    def read(now: datetime) -> ParseResult:
-        return parse_bytes(source, content, settings=settings, now=now, service=service)
+    def feed(out: Sink, now: datetime) -> None:
+        stream.seek(0)
+        read_stream(source, stream, out, settings=settings, now=now, service=service)
 
     origin = f"upload:{Path(filename).name or 'file'}"
-    return _run(actor=actor, tenant_id=actor.tenant_id, source=source, origin=origin, read=read)
+    return _run(actor=actor, tenant_id=actor.tenant_id, source=source, origin=origin, feed=feed)
 
 
 def ingest_git(*, actor: Actor, path: str, service: str | None = None) -> IngestReport:

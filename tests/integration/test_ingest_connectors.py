@@ -84,7 +84,7 @@ def test_junit_report_gives_run_and_failure_events_and_quarantines_a_zoneless_su
         source=EventSource.CI,
         path=_write(ingest_root, "r.xml", JUNIT),
     )
-    assert (report.inserted, report.quarantined) == (2, 1)
+    assert (report.inserted, report.derived_inserted, report.quarantined) == (1, 1, 1)
     types = {e.type: e for e in _events(north.tenant.id, EventSource.CI)}
     assert types["test_run"].title == "Tests checkout-unit: 1 of 3 failed"
     assert types["test_failure"].service == "checkout"
@@ -227,7 +227,8 @@ def test_ingesting_the_same_inputs_twice_changes_nothing(
     first = counts()
     again = [ingest.ingest_file(actor=admin, source=s, path=n) for s, n in files.items()]
     assert [r.inserted for r in again] == [0, 0, 0, 0]
-    assert [r.duplicates for r in again] == [46, 1, 2, 2]
+    assert [r.duplicates for r in again] == [45, 1, 2, 1]
+    assert [r.derived_duplicates for r in again] == [1, 0, 0, 1]  # the spike, the failed test
     assert counts() == first  # events and quarantine alike
     ingest.ingest_file(actor=south.actor(Role.ADMIN), source=EventSource.TRACES, path="s.jsonl")
     assert counts()[0] == first[0] + 2  # the same external ids are another tenant's own events
