@@ -1,4 +1,10 @@
-"""Revo Console: page config, sign-in, and navigation built from the signed-in user's role."""
+"""Revo Console.
+
+Imported (by uvicorn, which `streamlit run app.py` starts when it finds the st.App below), this
+module is the ASGI app: Streamlit plus the console's routes and security headers. Executed by
+Streamlit as the page script (``__name__ == "__main__"``), it sets the page config, signs the
+person in and builds st.navigation from their role.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,7 @@ from pages.components.feedback import plain, service_errors
 from pages.components.session import USER_KEY, sign_in, sign_out
 from services import auth, logs, worker
 from services.auth import Action, SignedInUser
-
-st.set_page_config(page_title="Revo Console", page_icon=":material/verified_user:", layout="wide")
-logs.configure_once()
-worker.start_embedded_worker()  # once per process; agent runs execute in the background
-logs.start(request_id=uuid.uuid4().hex[:12])  # this script run: one request of one session
+from web import asgi
 
 PAGES: list[tuple[Action, str, str, str]] = [
     (Action.VIEW_HOME, "pages/home.py", "Home", ":material/home:"),
@@ -47,22 +49,40 @@ def sign_in_screen() -> None:
             st.rerun()
 
 
-user = st.session_state.get(USER_KEY)
-if not isinstance(user, SignedInUser):
-    st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")]).run()
-    st.stop()
-
-logs.bind(tenant_id=user.actor.tenant_id, user_id=user.actor.user_id, role=user.actor.role.value)
-pages = [
-    st.Page(path, title=title, icon=icon, default=(action is Action.VIEW_HOME))
-    for action, path, title, icon in PAGES
-    if auth.can_do(actor=user.actor, action=action)
-]
-with st.sidebar:
-    st.markdown(
-        f"**{plain(user.display_name)}**  \n{plain(user.tenant_name)} · {user.actor.role.value}"
+def main() -> None:
+    st.set_page_config(
+        page_title="Revo Console", page_icon=":material/verified_user:", layout="wide"
     )
-    if st.button("Sign out", icon=":material/logout:"):
-        sign_out()
-        st.rerun()
-st.navigation(pages).run()
+    logs.configure_once()
+    worker.start_embedded_worker()  # once per process; agent runs execute in the background
+    logs.start(request_id=uuid.uuid4().hex[:12])  # this script run: one request of one session
+
+    user = st.session_state.get(USER_KEY)
+    if not isinstance(user, SignedInUser):
+        st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")]).run()
+        return
+
+    logs.bind(
+        tenant_id=user.actor.tenant_id, user_id=user.actor.user_id, role=user.actor.role.value
+    )
+    pages = [
+        st.Page(path, title=title, icon=icon, default=(action is Action.VIEW_HOME))
+        for action, path, title, icon in PAGES
+        if auth.can_do(actor=user.actor, action=action)
+    ]
+    with st.sidebar:
+        st.markdown(
+            f"**{plain(user.display_name)}**  \n{plain(user.tenant_name)} · {user.actor.role.value}"
+        )
+        if st.button("Sign out", icon=":material/logout:"):
+            sign_out()
+            st.rerun()
+    st.navigation(pages).run()
+
+
+if __name__ == "__main__":
+    main()
+else:
+    app = st.App(
+        __file__, routes=asgi.routes(), middleware=asgi.middleware(), secrets=asgi.secrets()
+    )
