@@ -12,10 +12,11 @@ import uuid
 
 import streamlit as st
 
+from pages.components import session
 from pages.components.feedback import plain, service_errors
-from pages.components.session import USER_KEY, sign_in, sign_out
+from pages.components.sign_in import sign_in_screen
 from services import auth, logs, worker
-from services.auth import Action, SignedInUser
+from services.auth import Action
 from web import asgi
 
 PAGES: list[tuple[Action, str, str, str]] = [
@@ -26,29 +27,6 @@ PAGES: list[tuple[Action, str, str, str]] = [
 ]
 
 
-def sign_in_screen() -> None:
-    st.title("Sign in to Revo Console")
-    refusal = auth.demo_mode_refusal(server_address=st.get_option("server.address"))
-    if refusal:
-        st.error(plain(refusal))
-        st.stop()
-    st.caption("Demo sign-in: pick one of the seeded users. Real sign-in is not configured.")
-    with service_errors():
-        users = auth.list_demo_users()
-    if not users:
-        st.warning("There are no users yet. Seed demo data with `revo seed demo`.")
-        st.stop()
-    labels = {
-        u.user_id: f"{u.tenant_name} — {u.display_name} ({u.role.value}, {u.email})" for u in users
-    }
-    with st.form("demo_sign_in"):
-        user_id = st.selectbox("User", options=list(labels), format_func=labels.__getitem__)
-        if st.form_submit_button("Sign in", type="primary"):
-            with service_errors():
-                sign_in(auth.demo_sign_in(user_id=user_id))
-            st.rerun()
-
-
 def main() -> None:
     st.set_page_config(
         page_title="Revo Console", page_icon=":material/verified_user:", layout="wide"
@@ -57,10 +35,12 @@ def main() -> None:
     worker.start_embedded_worker()  # once per process; agent runs execute in the background
     logs.start(request_id=uuid.uuid4().hex[:12])  # this script run: one request of one session
 
-    user = st.session_state.get(USER_KEY)
-    if not isinstance(user, SignedInUser):
+    with service_errors():
+        user = session.resolve()
+    if user is None:
         st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")]).run()
         return
+    session.browser_handoff()  # a fresh password sign-in: the browser gets its session cookie
 
     logs.bind(
         tenant_id=user.actor.tenant_id, user_id=user.actor.user_id, role=user.actor.role.value
@@ -75,7 +55,7 @@ def main() -> None:
             f"**{plain(user.display_name)}**  \n{plain(user.tenant_name)} · {user.actor.role.value}"
         )
         if st.button("Sign out", icon=":material/logout:"):
-            sign_out()
+            session.sign_out()
             st.rerun()
     st.navigation(pages).run()
 
@@ -83,6 +63,7 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
+    asgi.configure_streamlit()
     app = st.App(
         __file__, routes=asgi.routes(), middleware=asgi.middleware(), secrets=asgi.secrets()
     )

@@ -6,13 +6,29 @@ from typing import Any
 
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+from streamlit import config
 
+from services import auth
+from web.auth_routes import auth_routes
 from web.security import SecurityHeadersMiddleware
+
+PROXY_EMAIL_KEY = "proxy_email"  # pages/components/session.py reads st.user under this key
+
+
+def configure_streamlit() -> None:
+    """Trust identity headers only in proxy mode; otherwise make sure none are trusted."""
+    email_header, user_header = auth.proxy_headers()
+    trusted = (
+        {email_header: PROXY_EMAIL_KEY, user_header: "proxy_user"}
+        if "proxy" in auth.enabled_modes()
+        else {}
+    )
+    config.set_option("server.trustedUserHeaders", trusted)
 
 
 def routes() -> list[BaseRoute]:
     """The console's own HTTP routes (the sign-in cookie; later the /api mount)."""
-    return []
+    return [*auth_routes()]
 
 
 def middleware() -> list[Middleware]:

@@ -1,6 +1,7 @@
 """Every model, imported in one place so the metadata is complete."""
 
 from domain.models.audit import AuditEntry
+from domain.models.identity import AuthSession
 from domain.models.ingest import (
     ConnectorHealth,
     GitCursor,
@@ -25,6 +26,7 @@ from domain.models.tenancy import Tenant, User
 __all__ = [
     "AgentRun",
     "AuditEntry",
+    "AuthSession",
     "ConnectorHealth",
     "Contract",
     "Deal",
