@@ -24,6 +24,7 @@ PAGES: list[tuple[Action, str, str, str]] = [
     (Action.VIEW_REVIEW_QUEUE, "pages/review_queue.py", "Review queue", ":material/fact_check:"),
     (Action.VIEW_METRICS, "pages/metrics.py", "Run metrics", ":material/monitoring:"),
     (Action.VIEW_INVESTIGATIONS, "pages/investigations.py", "Investigations", ":material/search:"),
+    (Action.MANAGE_USERS, "pages/people.py", "People", ":material/group:"),
 ]
 
 
@@ -50,6 +51,8 @@ def main() -> None:
         for action, path, title, icon in PAGES
         if auth.can_do(actor=user.actor, action=action)
     ]
+    if user.method == "password":
+        pages.append(st.Page("pages/account.py", title="My account", icon=":material/person:"))
     with st.sidebar:
         st.markdown(
             f"**{plain(user.display_name)}**  \n{plain(user.tenant_name)} · {user.actor.role.value}"

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from domain.base import utcnow
 from domain.enums import Role
-from domain.models import User
+from domain.models import Tenant, User
 from services import audit, db
 from services.actor import Actor
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from services.identity import passwords, sessions
 from services.identity.sign_in import totp_step
 from services.permissions import Action, require
@@ -87,7 +87,7 @@ def _guard_last_admin(uow: UnitOfWork, user: User, *, stays_admin: bool) -> None
     )
     others = uow.session.scalars(db.row_locked(admins, uow.session)).all()
     if not [i for i in others if i != user.id]:
-        raise Conflict(
+        raise InvalidTransition(
             f"{user.display_name or user.email} is the last active admin of this workspace. "
             "Make someone else an admin first."
         )
@@ -248,5 +248,25 @@ def confirm_totp(*, actor: Actor, secret: str, code: str) -> PersonRead:
             entity_id=user.id,
             after={"totp": True},
         )
+        uow.commit()
+        return _read(user)
+
+
+def create_user_as_operator(*, tenant_slug: str, person_in: PersonCreate) -> PersonRead:
+    """Create an account from the command line (system work: the first admin of a fresh install)."""
+    with UnitOfWork(None) as uow:
+        tenant = uow.session.scalar(
+            select(Tenant).where(Tenant.slug == tenant_slug.strip().lower())
+        )
+        if tenant is None:
+            raise NotFound(
+                f"There is no workspace {tenant_slug!r}; create it with `revo tenants create`."
+            )
+        user = add_user(uow, tenant_id=tenant.id, person_in=person_in)
+        audit.record(
+            uow, action="user.created", entity_type="user", entity_id=user.id, tenant_id=tenant.id,
+            after={"email": user.email, "role": user.role.value, "by": "operator",
+                   "password": user.password_hash is not None},
+        )  # fmt: skip
         uow.commit()
         return _read(user)

@@ -59,7 +59,7 @@ def needs_rehash(stored_hash: str) -> bool:
 def _is_sequence_or_repeat(text: str) -> bool:
     if len(set(text)) <= 2:
         return True
-    return any(text in seq or text in seq[::-1] for seq in _SEQUENCES)
+    return any(text in seq * 3 or text in seq[::-1] * 3 for seq in _SEQUENCES)
 
 
 def policy_problem(password: str, *, email: str = "", min_length: int | None = None) -> str | None:
@@ -70,9 +70,11 @@ def policy_problem(password: str, *, email: str = "", min_length: int | None = N
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
     lowered = password.lower()
-    core = _EDGES.sub("", lowered.translate(_LEET)) or lowered
-    if lowered in _common() or core in _common() or _is_sequence_or_repeat(core):
+    plain = _EDGES.sub("", lowered) or lowered
+    cores = {lowered, plain, plain.translate(_LEET), _EDGES.sub("", lowered.translate(_LEET))}
+    if any(c in _common() or _is_sequence_or_repeat(c) for c in cores if c):
         return "This password is too common or too easy to guess; choose another."
+    core = plain
     local, _, domain = email.lower().partition("@")
     parts = [p for p in [local, *domain.split(".")[:-1]] if len(p) >= 4]
     if any(p in lowered or p in core for p in parts):
