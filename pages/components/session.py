@@ -9,11 +9,13 @@ import streamlit as st
 
 from services import auth
 from services.auth import SignedInUser
+from services.errors import ServiceError
 
 USER_KEY = "signed_in_user"
 TOKEN_KEY = "revo_session_token"
 HANDOFF_KEY = "revo_handoff_code"
 SIGNOUT_KEY = "revo_clear_cookie"
+REFUSAL_KEY = "revo_sign_in_refusal"
 PROXY_EMAIL_KEY = "proxy_email"  # the st.user key server.trustedUserHeaders maps the header to
 
 
@@ -60,8 +62,11 @@ def resolve() -> SignedInUser | None:
             return user
         _forget()
     if _proxy_email():
-        result = auth.proxy_sign_in(email=_proxy_email())
-        return start(result)
+        try:
+            return start(auth.proxy_sign_in(email=_proxy_email()))
+        except ServiceError as exc:
+            st.session_state[REFUSAL_KEY] = exc.message  # the sign-in screen says why
+            return None
     prior = st.session_state.get(USER_KEY)
     if isinstance(prior, SignedInUser) and prior.method == "demo":
         refreshed = auth.refresh_user(user_id=prior.actor.user_id, method="demo")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
-from pages.components.session import browser_handoff, sign_in, start
+from pages.components.session import REFUSAL_KEY, browser_handoff, sign_in, start
 from services import auth
 
 
@@ -57,11 +57,13 @@ def _demo_picker() -> None:
 def sign_in_screen() -> None:
     browser_handoff()  # a sign-out clears the browser's cookie from here
     st.title("Sign in to Revo Console")
+    if refusal := st.session_state.pop(REFUSAL_KEY, None):
+        st.error(plain(refusal))
     modes = auth.enabled_modes()
     if not modes or modes == {"demo"}:
         _demo_picker()
         return
-    if "proxy" in modes:
+    if "proxy" in modes and not refusal:
         st.info(
             "This console expects your identity from the company sign-in proxy, and none "
             "arrived. Open the console through its usual address."
