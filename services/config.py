@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-AUTH_MODES = {"disabled", "demo", "password", "oidc", "proxy"}
+AUTH_MODES = {"disabled", "demo", "password", "proxy"}  # oidc: settings exist, sign-in not yet
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-secret"}
 
 
@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=5, ge=1)
 
-    # One mode or several, comma-separated: password, oidc, proxy, demo (loopback only), disabled.
+    # One mode or several, comma-separated: password, proxy, demo (loopback only); or disabled.
     auth_mode: str = "disabled"
     secret_key: SecretStr = SecretStr("change-me")
     password_min_length: int = Field(default=12, ge=8, le=128)
@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     @classmethod
     def _known_modes(cls, value: str) -> str:
         modes = {m.strip().lower() for m in value.split(",") if m.strip()} or {"disabled"}
+        if "oidc" in modes:
+            raise ValueError("REVO_AUTH_MODE=oidc is not available yet; use password or proxy")
         unknown = modes - AUTH_MODES
         if unknown:
             raise ValueError(
@@ -139,14 +141,6 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and "demo" in self.auth_modes:
             raise ValueError("REVO_AUTH_MODE=demo is not allowed in production")
-        if "oidc" in self.auth_modes:
-            missing = [
-                f"REVO_OIDC_{name.upper()}"
-                for name in ("client_id", "client_secret", "metadata_url", "redirect_uri")
-                if getattr(self, f"oidc_{name}") is None
-            ]
-            if missing:
-                raise ValueError(f"REVO_AUTH_MODE includes oidc but {', '.join(missing)} unset")
         return self
 
 

@@ -49,13 +49,13 @@ def _session_cookie(context: Any, *, present: bool = True) -> dict[str, Any] | N
 def _sign_in(page: Any, console: str, email: str) -> None:
     page.goto(console)
     expect(page.get_by_role("heading", name="Sign in to Revo Console")).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
     page.get_by_role("textbox", name="Email").fill(email)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Revo Console", exact=True)).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
 
 
@@ -70,15 +70,15 @@ def test_an_admin_signs_in_reloads_sees_people_loses_admin_mid_session_and_signs
     cookie = _session_cookie(context)  # the handoff posted the code; the answer set the cookie
     assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     expect(page.get_by_role("heading", name="Revo Console", exact=True)).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
 
     page.reload()
     expect(page.get_by_role("heading", name="Revo Console", exact=True)).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
     page.get_by_role("link", name="People").click()
-    expect(page.get_by_role("heading", name="People")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="People")).to_be_visible(timeout=90_000)
     expect(page.get_by_role("heading", name="Change an account")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "people.png"), full_page=True)
@@ -91,17 +91,17 @@ def test_an_admin_signs_in_reloads_sees_people_loses_admin_mid_session_and_signs
     people.change_role(actor=admin.model_copy(update={"user_id": other.id}), user_id=ada.id,
                        role=Role.VIEWER)  # fmt: skip
     page.get_by_role("link", name="Home").click()
-    expect(page.get_by_text("(viewer)").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("(viewer)").first).to_be_visible(timeout=90_000)
     expect(page.get_by_role("link", name="People")).to_have_count(0)
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to Revo Console")).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
     assert _session_cookie(context, present=False) is None
     page.reload()
     expect(page.get_by_role("heading", name="Sign in to Revo Console")).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
     context.close()
 
@@ -116,18 +116,18 @@ def test_a_stolen_cookie_is_worthless_after_sign_out(
     stolen = _session_cookie(context)
     assert stolen is not None
     expect(page.get_by_role("heading", name="Revo Console", exact=True)).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to Revo Console")).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
     thief = browser.new_context()
     thief.add_cookies([stolen])  # type: ignore[list-item]
     other = thief.new_page()
     other.goto(console)
     expect(other.get_by_role("heading", name="Sign in to Revo Console")).to_be_visible(
-        timeout=30_000
+        timeout=90_000
     )
     thief.close()
     context.close()

@@ -49,3 +49,17 @@ def test_hashes_are_argon2id_salted_and_verify_only_the_right_password() -> None
 def test_lockout_starts_at_the_limit_and_doubles_up_to_the_cap() -> None:
     seconds = [lockout_seconds(n, max_failures=5, base_s=30, max_s=600) for n in range(4, 11)]
     assert seconds == [0.0, 30.0, 60.0, 120.0, 240.0, 480.0, 600.0]
+
+
+def test_auth_modes_combine_and_unknown_or_unready_modes_are_refused() -> None:
+    from pydantic import ValidationError
+
+    from services.config import Settings
+
+    assert Settings(auth_mode="password, Proxy").auth_modes == {"password", "proxy"}
+    assert Settings(auth_mode="disabled").auth_modes == frozenset()
+    for bad in ("pasword", "disabled,password", "oidc"):
+        with pytest.raises(ValidationError):
+            Settings(auth_mode=bad)
+    with pytest.raises(ValidationError, match="demo is not allowed in production"):
+        Settings(auth_mode="password,demo", env="production", secret_key="k" * 40)
