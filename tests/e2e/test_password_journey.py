@@ -99,7 +99,8 @@ def test_an_admin_signs_in_reloads_sees_people_loses_admin_mid_session_and_signs
         timeout=90_000
     )
     assert _session_cookie(context, present=False) is None
-    page.reload()
+    page.wait_for_load_state()  # the sign-out post answered with a redirect home
+    page.goto(console)
     expect(page.get_by_role("heading", name="Sign in to Revo Console")).to_be_visible(
         timeout=90_000
     )
