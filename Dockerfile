@@ -39,11 +39,11 @@ RUN --mount=type=cache,target=/root/.cache/uv \
  && mkdir -p /app/var \
  && chown 10001:10001 /app/var
 
-# Demo sign-in refuses non-loopback listen addresses (services/auth.py), and a container must
-# listen on 0.0.0.0 to be reachable, so the image runs with sign-in disabled. Do not set
-# REVO_AUTH_MODE=demo here; use `revo up` on a workstation for the demo.
+# The image runs password sign-in: create a workspace and its first admin with
+# `revo tenants create` and `revo users create --role admin` (README: Production set-up).
+# Demo sign-in refuses non-loopback listen addresses, so never set REVO_AUTH_MODE=demo here.
 ENV REVO_DATABASE_URL=sqlite:////app/var/revo.db \
-    REVO_AUTH_MODE=disabled \
+    REVO_AUTH_MODE=password \
     PATH=/app/.venv/bin:$PATH
 
 USER 10001:10001

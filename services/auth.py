@@ -1,10 +1,10 @@
-"""Who is signed in. Until real sign-in lands, a demo sign-in picks a seeded user."""
+"""Who is signed in: the enabled modes, demo sign-in (loopback only), and re-checking a user."""
 
 from __future__ import annotations
 
 import ipaddress
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from domain.enums import Role
@@ -12,19 +12,44 @@ from domain.models import Tenant, User
 from services.actor import Actor
 from services.config import get_settings
 from services.errors import NotFound, PermissionDenied
+from services.identity.model import SignedInUser, signed_in
+from services.identity.sessions import COOKIE_NAME, claim_handoff, end_session, resume_session
+from services.identity.sign_in import SignInResult, password_sign_in, proxy_sign_in
 from services.permissions import Action, can
 from services.uow import UnitOfWork
 
-__all__ = ["Action", "Actor", "Role", "SignedInUser", "can_do", "demo_sign_in", "list_demo_users"]
+__all__ = [
+    "COOKIE_NAME",
+    "Action",
+    "Actor",
+    "Role",
+    "SignInResult",
+    "SignedInUser",
+    "can_do",
+    "claim_handoff",
+    "demo_sign_in",
+    "end_session",
+    "list_demo_users",
+    "password_sign_in",
+    "proxy_sign_in",
+    "resume_session",
+]
 
 
-class SignedInUser(BaseModel):
-    model_config = ConfigDict(frozen=True)
+def enabled_modes() -> frozenset[str]:
+    """The sign-in modes this console offers (REVO_AUTH_MODE)."""
+    return get_settings().auth_modes
 
-    actor: Actor
-    email: str
-    display_name: str
-    tenant_name: str
+
+def session_max_age_seconds() -> float:
+    """How long a session cookie may live at most (REVO_SESSION_ABSOLUTE_HOURS)."""
+    return get_settings().session_absolute_hours * 3600
+
+
+def proxy_headers() -> tuple[str, str]:
+    """The (email, user) headers an authenticating proxy sets (REVO_PROXY_*_HEADER)."""
+    settings = get_settings()
+    return settings.proxy_email_header, settings.proxy_user_header
 
 
 class DemoUserRead(BaseModel):
@@ -47,8 +72,11 @@ def is_loopback(address: str) -> bool:
 
 def demo_mode_refusal(*, server_address: str | None) -> str | None:
     """Why demo sign-in may not run on this address, or None when it may."""
-    if get_settings().auth_mode != "demo":
-        return "Sign-in is not configured. Start the console with REVO_AUTH_MODE=demo."
+    if "demo" not in get_settings().auth_modes:
+        return (
+            "Sign-in is not configured. Set REVO_AUTH_MODE to password, oidc or proxy "
+            "(or start the demo with REVO_AUTH_MODE=demo)."
+        )
     if server_address is None or not is_loopback(server_address):
         return (
             f"Demo sign-in is refused on address {server_address or '0.0.0.0 (all)'}: "
@@ -59,7 +87,7 @@ def demo_mode_refusal(*, server_address: str | None) -> str | None:
 
 def list_demo_users() -> list[DemoUserRead]:
     """Every active user of every tenant, for the demo sign-in picker."""
-    if get_settings().auth_mode != "demo":
+    if "demo" not in get_settings().auth_modes:
         raise PermissionDenied("Demo sign-in is turned off (REVO_AUTH_MODE is not demo).")
     with UnitOfWork(None, readonly=True) as uow:
         rows = uow.session.execute(
@@ -82,7 +110,7 @@ def list_demo_users() -> list[DemoUserRead]:
 
 def demo_sign_in(*, user_id: int) -> SignedInUser:
     """Sign in as a seeded user (demo mode only)."""
-    if get_settings().auth_mode != "demo":
+    if "demo" not in get_settings().auth_modes:
         raise PermissionDenied("Demo sign-in is turned off (REVO_AUTH_MODE is not demo).")
     with UnitOfWork(None, readonly=True) as uow:
         row = uow.session.execute(
@@ -101,6 +129,17 @@ def demo_sign_in(*, user_id: int) -> SignedInUser:
             display_name=user.display_name,
             tenant_name=tenant_name,
         )
+
+
+def refresh_user(*, user_id: int, method: str) -> SignedInUser | None:
+    """The user re-read now (role, tenant), or None when they were deactivated or removed."""
+    with UnitOfWork(None, readonly=True) as uow:
+        row = uow.session.execute(
+            select(User, Tenant)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(User.id == user_id, User.is_active.is_(True))
+        ).first()
+        return signed_in(row[0], row[1], method) if row else None
 
 
 def can_do(*, actor: Actor, action: Action) -> bool:

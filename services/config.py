@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+AUTH_MODES = {"disabled", "demo", "password", "proxy"}  # oidc: settings exist, sign-in not yet
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-secret"}
 
 
@@ -21,8 +22,30 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=5, ge=1)
 
-    auth_mode: Literal["demo", "disabled"] = "disabled"
+    # One mode or several, comma-separated: password, proxy, demo (loopback only); or disabled.
+    auth_mode: str = "disabled"
     secret_key: SecretStr = SecretStr("change-me")
+    password_min_length: int = Field(default=12, ge=8, le=128)
+    auth_max_failures: int = Field(default=5, ge=1, le=100)
+    auth_lockout_base_s: float = Field(default=30.0, ge=0)
+    auth_lockout_max_s: float = Field(default=3600.0, ge=0)
+    session_idle_minutes: float = Field(default=60.0, gt=0)
+    session_absolute_hours: float = Field(default=12.0, gt=0)
+    proxy_email_header: str = Field(default="X-Forwarded-Email", min_length=1)
+    proxy_user_header: str = Field(default="X-Forwarded-User", min_length=1)
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_metadata_url: str | None = None
+    oidc_redirect_uri: str | None = None
+    oidc_cookie_secret: SecretStr | None = None
+    oidc_role_claim: str | None = None  # e.g. "groups": a claim value naming a role is obeyed
+    oidc_tenant_claim: str | None = None  # e.g. "org": a claim value naming a tenant slug
+
+    @property
+    def auth_modes(self) -> frozenset[str]:
+        """The enabled sign-in modes (empty when sign-in is disabled)."""
+        modes = {m.strip().lower() for m in self.auth_mode.split(",") if m.strip()}
+        return frozenset(modes - {"disabled"})
 
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -82,7 +105,35 @@ class Settings(BaseSettings):
         parts = [p.strip() for p in self.ingest_roots.split(os.pathsep) if p.strip()]
         return [Path(p).expanduser().resolve() for p in parts]
 
-    @field_validator("smtp_host", "smtp_username", "smtp_password", mode="before")
+    @field_validator("auth_mode")
+    @classmethod
+    def _known_modes(cls, value: str) -> str:
+        modes = {m.strip().lower() for m in value.split(",") if m.strip()} or {"disabled"}
+        if "oidc" in modes:
+            raise ValueError("REVO_AUTH_MODE=oidc is not available yet; use password or proxy")
+        unknown = modes - AUTH_MODES
+        if unknown:
+            raise ValueError(
+                f"REVO_AUTH_MODE has unknown mode(s) {sorted(unknown)}; "
+                f"use one or more of {sorted(AUTH_MODES)}, comma-separated"
+            )
+        if "disabled" in modes and len(modes) > 1:
+            raise ValueError("REVO_AUTH_MODE=disabled cannot be combined with another mode")
+        return ",".join(sorted(modes))
+
+    @field_validator(
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "oidc_client_id",
+        "oidc_client_secret",
+        "oidc_metadata_url",
+        "oidc_redirect_uri",
+        "oidc_cookie_secret",
+        "oidc_role_claim",
+        "oidc_tenant_claim",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -94,7 +145,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 "REVO_SECRET_KEY must be a real secret of at least 32 characters in production"
             )
-        if self.env == "production" and self.auth_mode == "demo":
+        if self.env == "production" and "demo" in self.auth_modes:
             raise ValueError("REVO_AUTH_MODE=demo is not allowed in production")
         return self
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
@@ -9,7 +11,7 @@ from domain.enums import Role
 from domain.models import Tenant, User
 from services import audit
 from services.actor import Actor
-from services.errors import NotFound
+from services.errors import Conflict, InvalidInput, NotFound
 from services.uow import UnitOfWork
 
 
@@ -75,6 +77,35 @@ def create_tenant_with_users(*, slug: str, name: str, email_domain: str) -> Tena
             tenant=TenantRead.model_validate(tenant),
             users={role: UserRead.model_validate(u) for role, u in users.items()},
         )
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def create_tenant(*, slug: str, name: str, jit_signup: bool = False) -> TenantRead:
+    """Create an empty workspace (system work: `revo tenants create`)."""
+    slug = slug.strip().lower()
+    name = name.strip()
+    if not SLUG.match(slug):
+        raise InvalidInput("A workspace slug is 2-63 lowercase letters, digits or dashes.")
+    if not name or len(name) > 200:
+        raise InvalidInput("Give the workspace a name of at most 200 characters.")
+    with UnitOfWork(None) as uow:
+        if uow.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+            raise Conflict(f"There is already a workspace {slug!r}.")
+        tenant = Tenant(slug=slug, name=name, settings={"jit_signup": jit_signup})
+        uow.session.add(tenant)
+        uow.session.flush()
+        audit.record(
+            uow,
+            action="tenant.created",
+            entity_type="tenant",
+            entity_id=tenant.id,
+            after={"slug": slug, "name": name, "jit_signup": jit_signup},
+            tenant_id=tenant.id,
+        )
+        uow.commit()
+        return TenantRead.model_validate(tenant)
 
 
 def find_tenant(*, slug: str) -> TenantRead | None:

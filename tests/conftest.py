@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -98,6 +98,20 @@ def demo_auth(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("REVO_AUTH_MODE", "demo")
     get_settings.cache_clear()
     yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def auth_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set REVO_AUTH_MODE (and any other REVO_* setting) for this test: auth_mode("password")."""
+
+    def _set(mode: str, **settings: str) -> None:
+        monkeypatch.setenv("REVO_AUTH_MODE", mode)
+        for name, value in settings.items():
+            monkeypatch.setenv(f"REVO_{name.upper()}", value)
+        get_settings.cache_clear()
+
+    yield _set
     get_settings.cache_clear()
 
 

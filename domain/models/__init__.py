@@ -2,6 +2,7 @@
 
 from domain.models.api import ApiSubmission, ApiToken
 from domain.models.audit import AuditEntry
+from domain.models.identity import AuthSession
 from domain.models.ingest import (
     ConnectorHealth,
     GitCursor,
@@ -28,6 +29,7 @@ __all__ = [
     "ApiSubmission",
     "ApiToken",
     "AuditEntry",
+    "AuthSession",
     "ConnectorHealth",
     "Contract",
     "Deal",

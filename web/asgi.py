@@ -1,0 +1,44 @@
+"""What app.py hands to st.App: extra routes, middleware and programmatic secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from streamlit import config
+
+import api
+from api import ops
+from services import auth
+from web.auth_routes import auth_routes
+from web.security import SecurityHeadersMiddleware
+
+PROXY_EMAIL_KEY = "proxy_email"  # pages/components/session.py reads st.user under this key
+
+
+def configure_streamlit() -> None:
+    """Trust identity headers only in proxy mode; otherwise make sure none are trusted."""
+    email_header, user_header = auth.proxy_headers()
+    trusted = (
+        {email_header: PROXY_EMAIL_KEY, user_header: "proxy_user"}
+        if "proxy" in auth.enabled_modes()
+        else {}
+    )
+    config.set_option("server.trustedUserHeaders", trusted)
+
+
+def routes() -> list[BaseRoute]:
+    """The console's own HTTP routes: the sign-in cookie, the agent gateway under /api, and the
+    operations endpoints (/healthz, /readyz, /metrics)."""
+    return [*auth_routes(), Mount("/api", app=api.create_app()), *ops.routes()]
+
+
+def middleware() -> list[Middleware]:
+    """Middleware around every request: security headers first."""
+    return [Middleware(SecurityHeadersMiddleware)]
+
+
+def secrets() -> dict[str, Any]:
+    """Programmatic secrets for st.App (the OIDC settings, when that mode is on)."""
+    return {}
