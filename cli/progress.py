@@ -52,6 +52,7 @@ def working(description: str) -> Iterator[None]:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # in a log a spinner only leaves a blank line
     ) as progress:
         progress.add_task(description, total=None)
         yield
