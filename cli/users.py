@@ -29,7 +29,7 @@ def _tenants() -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    typer.secho(f"revo: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code=1)
 
 

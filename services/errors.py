@@ -63,3 +63,9 @@ class LLMInvalidOutput(LLMError):
 
 class DatabaseUnavailable(ServiceError):
     title = "Database unavailable"
+
+
+class InvalidSettings(ServiceError):
+    """A REVO_* setting (environment or .env file) is malformed."""
+
+    title = "Bad setting"

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from domain import transitions
 from domain.base import utcnow
-from domain.enums import AgentName, RunStatus, RunTrigger
+from domain.enums import AgentName as AgentName
+from domain.enums import RunStatus as RunStatus
+from domain.enums import RunTrigger
 from domain.models import AgentRun
 from services import audit
 from services.actor import Actor

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.base import utcnow
-from domain.enums import BreakerState, EventSource
+from domain.enums import BreakerState
+from domain.enums import EventSource as EventSource
 from domain.models import ConnectorHealth, GitCursor
 from services import audit
 from services.actor import Actor

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, select, text
 
 from domain.enums import Role
-from domain.models import User
+from domain.models import Tenant, User
 from services import db, tenants
 from services.errors import InvalidInput
 from services.metrics import rollup_sql
@@ -29,6 +29,7 @@ from services.uow import UnitOfWork
 Progress = Callable[[str, int, int], None]
 Builder = Callable[[BulkPlan, Ts, int, int, int], list[Row]]
 CHUNK = 20_000
+BULK_MARK = "bulk_seed"  # in Tenant.settings: this tenant holds synthetic rows only
 SQLITE_CACHE_KIB = 1_048_576  # up to 1 GiB of page cache: index pages stay hot, nothing spills
 
 
@@ -132,7 +133,7 @@ def seed_bulk(
     tenant_slug: str = "bench",
     progress: Progress | None = None,
 ) -> BulkSeedReport:
-    """Insert the requested numbers of rows for one tenant (created if missing), fast."""
+    """Insert the requested numbers of rows for one bulk tenant (created if missing), fast."""
     counts = {
         "agent_runs": runs,
         "llm_calls": llm_calls,
@@ -237,13 +238,25 @@ def _run_ids(conn: Connection, tenant_id: int, batch: str) -> list[int]:
 
 
 def _ensure_tenant(slug: str) -> tuple[int, dict[Role, int]]:
+    """The bulk tenant, created (and marked) if missing; a tenant made otherwise is refused."""
     found = tenants.find_tenant(slug=slug)
     if found is None:
         created = tenants.create_tenant_with_users(
             slug=slug, name=f"Bench {slug}", email_domain=f"{slug}.test"
         )
+        with UnitOfWork(None) as uow:
+            tenant = uow.session.get_one(Tenant, created.tenant.id)
+            tenant.settings = {**(tenant.settings or {}), BULK_MARK: True}
+            uow.commit()
         return created.tenant.id, {role: user.id for role, user in created.users.items()}
     with UnitOfWork(None) as uow:
+        settings = uow.session.get_one(Tenant, found.id).settings or {}
+        if settings.get(BULK_MARK) is not True:
+            raise InvalidInput(
+                f"Tenant {slug!r} was not created by bulk seeding and may hold real data; "
+                "bulk seeding only writes synthetic rows into a tenant of its own. "
+                "Choose a new tenant slug."
+            )
         users = {
             u.role: u.id
             for u in uow.session.scalars(select(User).where(User.tenant_id == found.id))

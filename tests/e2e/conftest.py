@@ -60,7 +60,7 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "REVO_DATABASE_URL": f"sqlite:///{workdir / 'revo.db'}",
         "REVO_EMBEDDED_WORKER": "false",
     }
-    cmd = [sys.executable, "-m", "services.cli", "up", "--port", str(port)]
+    cmd = [sys.executable, "-m", "cli", "up", "--port", str(port)]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

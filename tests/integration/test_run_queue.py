@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from cli import main as revo
 from domain.enums import AgentName, LLMOutcome, Role, RunStatus
 from domain.models import AgentRun, AuditEntry, LLMCall, ReviewItem
 from services import db, logs, runs, worker
 from services.agents import runner
-from services.cli import main as revo
 from services.config import get_settings
 from services.errors import InvalidTransition
 from services.tenants import TenantWithUsers, create_tenant_with_users
@@ -72,7 +72,7 @@ def spawn_worker(url: str, name: str, llm: ScriptedLLM, **env: str) -> subproces
         "REVO_WORKER_POLL_S": "0.1",
         **env,
     }
-    cmd = [sys.executable, "-m", "services.cli", "worker", "--once", "--id", name]
+    cmd = [sys.executable, "-m", "cli", "worker", "--once", "--id", name]
     return subprocess.Popen(cmd, cwd=ROOT, env=environ, stderr=subprocess.PIPE)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app as revo
 from cli.users import tenants_app, users_app
 from services import auth
 from tests.integration.sign_in_support import actions
@@ -19,13 +20,14 @@ def test_a_fresh_install_gets_its_first_admin_who_can_sign_in_with_the_password(
     db_url: str, auth_mode: Callable[..., None]
 ) -> None:
     auth_mode("password")
-    made = runner.invoke(tenants_app, ["create", "--slug", "acme", "--name", "Acme Robotics"])
+    # Through the root `revo` command, as an operator types it.
+    made = runner.invoke(revo, ["tenants", "create", "--slug", "acme", "--name", "Acme Robotics"])
     assert made.exit_code == 0, made.output
     assert "created workspace acme" in made.output
 
     added = runner.invoke(
-        users_app,
-        ["create", "--tenant", "acme", "--email", "Ada@Acme.test", "--role", "admin"],
+        revo,
+        ["users", "create", "--tenant", "acme", "--email", "Ada@Acme.test", "--role", "admin"],
         input=f"{PASSWORD}\n{PASSWORD}\n",
     )
     assert added.exit_code == 0, added.output

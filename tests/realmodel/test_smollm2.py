@@ -18,11 +18,12 @@ import pytest
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from cli import local_server, up
 from domain.enums import AgentName, LLMMode, LLMOutcome, Role, RunStatus
 from domain.models import LLMCall, ReviewItem
-from services import cli, db, prompts, review, runs, worker
+from services import db, prompts, review, runs, worker
 from services.errors import LLMInvalidOutput
-from services.llm import local_server, models
+from services.llm import models
 from services.llm.client import LLMClient, LLMConfig
 from services.llm.recording import CallContext
 from services.tenants import TenantWithUsers, create_tenant_with_users
@@ -156,6 +157,6 @@ def test_revo_up_with_the_local_model_hands_the_console_a_live_server_and_stops_
         "ok = up and os.environ['REVO_LLM_MODE'] == 'tools'; "
         "sys.exit(0 if ok else 3)"
     )
-    assert cli._up_with_local_model([sys.executable, "-c", probe], dict(os.environ)) == 0
+    assert up._up_with_local_model([sys.executable, "-c", probe], dict(os.environ)) == 0
     with pytest.raises(httpx.TransportError):
         httpx.get(seen.read_text() + "/models", timeout=2)

@@ -1,0 +1,5 @@
+"""`python -m cli ...` runs the `revo` command."""
+
+from cli.app import main
+
+raise SystemExit(main())
