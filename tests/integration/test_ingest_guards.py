@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from cli.app import main as revo
 from domain.base import utcnow
 from domain.enums import BreakerState, EventSource, QuarantineStatus, Role
 from domain.models import Event, QuarantinedRecord
-from services import cli
 from services.config import get_settings
 from services.errors import InvalidInput, PermissionDenied
 from services.ingest import quarantine
@@ -215,7 +215,7 @@ def test_revo_ingest_command_ingests_a_file_for_a_tenant(
     monkeypatch.setenv("REVO_DATABASE_URL", db_url)
     get_settings.cache_clear()
     (ingest_root / "a.log").write_text(log_line(T0, "a") + "\n{oops\n")
-    assert cli.main(["ingest", "logs", "a.log", "--tenant", "north"]) == 0
+    assert revo(["ingest", "logs", "a.log", "--tenant", "north"]) == 0
     assert "1 new events, 0 already stored, 1 quarantined" in capsys.readouterr().out
-    assert cli.main(["ingest", "logs", "a.log", "--tenant", "nowhere"]) == 1
+    assert revo(["ingest", "logs", "a.log", "--tenant", "nowhere"]) == 1
     assert "no tenant 'nowhere'" in capsys.readouterr().err
