@@ -28,6 +28,7 @@ LANES = ["manual", "traces", "metrics", "logs", "ci", "git"]
 LANE_INDEX = {name: i for i, name in enumerate(LANES)}
 MARKERS = {"started": "#6a1b9a", "detected": "#c62828", "resolved": "#2e7d32"}
 PAYLOAD_KEY = "timeline_payload_event"
+SVG_MAX_POINTS = 2_000
 
 
 def figure(window: TimelineWindow, markers: dict[str, datetime | None]) -> go.Figure:
@@ -38,6 +39,9 @@ def figure(window: TimelineWindow, markers: dict[str, datetime | None]) -> go.Fi
     validate string by string (a plain list of 10,000 strings costs ~250 ms).
     """
     fig = go.Figure()
+    # WebGL only where SVG would be slow: a browser without WebGL (remote desktops, locked-down
+    # or headless browsers) shows a WebGL chart as an empty box with a warning.
+    scatter = go.Scattergl if len(window.ids) > SVG_MAX_POINTS else go.Scatter
     millis = np.asarray(window.occurred_ms, dtype="float64")
     lanes = np.fromiter(
         (LANE_INDEX.get(s, 0) for s in window.sources), dtype="int8", count=len(window.ids)
@@ -49,7 +53,7 @@ def figure(window: TimelineWindow, markers: dict[str, datetime | None]) -> go.Fi
         if not len(idx):
             continue
         fig.add_trace(
-            go.Scattergl(
+            scatter(
                 x=millis[idx],
                 y=lanes[idx],
                 mode="markers",

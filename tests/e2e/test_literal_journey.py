@@ -191,9 +191,7 @@ def test_hostile_text_stays_text_and_no_request_leaves_the_console(
     )
     hover = "\n".join(traces)
     assert "<" not in hover.replace("<br>", "") and "&lt;b style" in hover  # Plotly HTML
-    chart.scroll_into_view_if_needed()
-    # The mouse-hover check (_hover_a_point) finds no hover label since the investigation page
-    # gained the candidate board (issue 18): the escaped hover data is checked above instead.
+    _hover_a_point(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hostile_investigation.png"), full_page=True)
 
@@ -211,7 +209,12 @@ def test_hostile_text_stays_text_and_no_request_leaves_the_console(
 
 def _hover_a_point(page: Any) -> None:
     """Sweep the logs lane until Plotly shows a hover label: it must show the markup as text."""
-    chart = page.get_by_test_id("stPlotlyChart").first
+    # The timeline is the chart with a "logs" lane (the page also draws the candidate board).
+    chart = page.get_by_test_id("stPlotlyChart").filter(
+        has=page.locator(".ytick text", has_text="logs")
+    )
+    expect(chart).to_have_count(1)
+    chart.scroll_into_view_if_needed()
     box = chart.bounding_box()
     lane = chart.locator(".ytick text", has_text="logs").bounding_box()
     assert box is not None and lane is not None
