@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -361,3 +362,74 @@ def test_any_mix_of_metric_rows_lands_the_good_and_quarantines_the_bad(
 
     _check(report, bad, made=0, read=len(rows))
     assert report.skipped == len(rows) - len(bad)
+
+
+# -- git (a real repository, written in one go with git fast-import) --------------------------
+
+
+@st.composite
+def git_commit(draw: st.DrawFn, index: int) -> tuple[bool, bytes, int]:
+    """(valid, message bytes, committer time as seconds since 1970)."""
+    at = int((T0 + timedelta(seconds=draw(st.integers(0, 86_400)))).timestamp())
+    message = draw(safe_text).encode("utf-8", "surrogatepass") or b"empty"
+    kind = draw(st.sampled_from(["valid", "valid", "bytes", "nul", "marks", "future"]))
+    if kind == "bytes":  # not UTF-8: read with replacement characters, and kept
+        return True, b"fix \xff\xfe " + draw(st.binary(max_size=20)).replace(b"\x00", b""), at
+    if kind == "nul":  # git log shows a message up to its NUL: the commit lands with that part
+        return True, message + b"\x00 hidden", at
+    if kind == "marks":  # separators a fixed log format would split on
+        return True, b"a\x1eb\x1fc\x1e\x1f" + message, at
+    if kind == "future":
+        return False, message, int(T0.timestamp()) + 10 * 365 * 86_400
+    return True, message + f" #{index}".encode(), at
+
+
+def _fast_import(repo: Path, commits: list[tuple[bool, bytes, int]]) -> list[str]:
+    """A repository whose branch holds the commits in order; returns their shas (its own: the
+    files sit in a folder named after the repository)."""
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    stream = bytearray()
+    for mark, (_valid, message, at) in enumerate(commits, 1):
+        stream += f"commit refs/heads/main\nmark :{mark}\n".encode()
+        stream += f"committer Ada <ada@example.test> {at} +0000\n".encode()
+        stream += f"data {len(message)}\n".encode() + message + b"\n"
+        if mark > 1:
+            stream += f"from :{mark - 1}\n".encode()
+        stream += f"M 644 inline {repo.name}/{mark}.txt\ndata 2\n{mark % 10}\n\n".encode()
+    marks = repo / "marks"
+    subprocess.run(
+        ["git", "-C", str(repo), "fast-import", "--quiet", f"--export-marks={marks}"],
+        input=bytes(stream),
+        check=True,
+    )
+    by_mark = dict(line.split() for line in marks.read_text().splitlines())
+    marks.unlink()
+    return [by_mark[f":{mark}"] for mark in range(1, len(commits) + 1)]
+
+
+@PROPERTY
+@given(data=st.data())
+def test_any_mix_of_commits_lands_the_good_and_quarantines_the_bad(
+    two_tenants: Pair, root: Path, data: st.DataObject
+) -> None:
+    admin = two_tenants[0].actor(Role.ADMIN)
+    nonce = uuid.uuid4().hex[:8]
+    commits = [data.draw(git_commit(i)) for i in range(data.draw(st.integers(1, 8)))]
+    shas = _fast_import(root / nonce, commits)
+    bad = {sha for sha, (valid, _m, _at) in zip(shas, commits, strict=True) if not valid}
+
+    report = ingest.ingest_git(actor=admin, path=nonce, service=f"{nonce}-git")
+
+    assert report.records == len(commits), report
+    assert (report.inserted, report.quarantined) == (len(commits) - len(bad), len(bad)), report
+    assert report.inserted + report.duplicates + report.quarantined + report.skipped == len(shas)
+    with UnitOfWork(None, readonly=True) as uow:
+        rows = uow.session.execute(
+            select(QuarantinedRecord.position, QuarantinedRecord.reason).where(
+                QuarantinedRecord.origin == report.origin
+            )
+        )
+        reasons = {position.removeprefix("commit "): reason for position, reason in rows}
+    assert set(reasons) == {sha[:12] for sha in bad} and all(r.strip() for r in reasons.values())
+    landed = {e.data["sha"] for e in _events(f"{nonce}-git")}
+    assert landed == set(shas) - bad
