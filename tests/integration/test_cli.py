@@ -1,8 +1,15 @@
-"""The `revo` command, run as a real process: bad input prints one clear line and exits non-zero;
-read-only commands create nothing; destructive ones ask; bulk seeding keeps out of real tenants."""
+"""The `revo` command: bad input prints one clear line and exits non-zero; read-only commands
+create nothing; destructive ones ask; bulk seeding keeps out of real tenants.
+
+Most commands run in this process through `cli.app.main` (what the `revo` script and
+`python -m cli` call), with their own environment and captured output; a real process runs
+where it matters: at a terminal, for `revo up`, and to check `python -m cli` itself.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import pty
 import subprocess
@@ -10,21 +17,41 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from cli.app import main as revo_main
 from services import db, migrate
+from services.config import get_settings
 from services.tenants import TenantWithUsers
 from tests.conftest import PG_ADMIN_URL, _pg_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def revo(
+def revo(*args: str, url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run one command in this process, as the `revo` script would, with its own settings."""
+    out, err = io.StringIO(), io.StringIO()
+    get_settings.cache_clear()
+    try:
+        with (
+            mock.patch.dict(os.environ, {"REVO_DATABASE_URL": url, **env}),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            code = revo_main(list(args))
+    finally:
+        get_settings.cache_clear()
+    return subprocess.CompletedProcess(["revo", *args], code, out.getvalue(), err.getvalue())
+
+
+def revo_process(
     *args: str, url: str, stdin: int | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
+    """Run one command as a real `python -m cli` process."""
     environ = {**os.environ, "REVO_DATABASE_URL": url, **env}
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
@@ -127,7 +154,15 @@ def test_bad_input_prints_one_clear_line_and_exits_non_zero(
     if url == "sqlite:///x.db":
         url = f"sqlite:///{tmp_path / 'x.db'}"
         revo("db", "upgrade", url=url)
-    assert expected in _one_error_line(revo(*args, url=url, **env)).lower()
+    run = revo_process if args[0] == "up" else revo
+    assert expected in _one_error_line(run(*args, url=url, **env)).lower()
+
+
+def test_python_m_cli_is_the_same_command_and_never_prints_a_traceback(tmp_path: Path) -> None:
+    result = revo_process("frobnicate", url=f"sqlite:///{tmp_path / 'x.db'}")
+    assert "no such command 'frobnicate'" in _one_error_line(result).lower()
+    shown = revo_process("--help", url=f"sqlite:///{tmp_path / 'x.db'}")
+    assert shown.returncode == 0 and "Usage: revo" in shown.stdout
 
 
 def test_every_command_has_help() -> None:
@@ -172,7 +207,8 @@ def test_a_sqlite_path_that_cannot_be_created_is_one_line(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     url = f"sqlite:///{blocker / 'sub' / 'revo.db'}"
-    line = _one_error_line(revo(*command, url=url))
+    run = revo_process if command == ("up",) else revo
+    line = _one_error_line(run(*command, url=url))
     assert str(blocker) in line
     assert blocker.read_text() == "not a folder"
 
@@ -204,7 +240,7 @@ def _at_a_terminal(answer: str, url: str, *args: str) -> subprocess.CompletedPro
     leader, follower = pty.openpty()
     try:
         os.write(leader, answer.encode())
-        return revo(*args, url=url, stdin=follower)
+        return revo_process(*args, url=url, stdin=follower)
     finally:
         os.close(follower)
         os.close(leader)
