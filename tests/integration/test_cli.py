@@ -28,6 +28,7 @@ from services import db, migrate
 from services.config import get_settings
 from services.tenants import TenantWithUsers
 from tests.conftest import PG_ADMIN_URL, _pg_unavailable
+from tests.scripted_llm import ScriptedLLM, refused_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -299,3 +300,36 @@ def test_a_service_validation_error_is_not_reported_as_a_bad_setting(
     assert "Traceback" not in result.stderr
     if result.returncode != 0:
         _one_error_line(result)
+
+
+def test_models_lists_the_server_s_models_and_a_dead_server_is_one_line(
+    two_tenants: tuple[TenantWithUsers, TenantWithUsers], db_url: str
+) -> None:
+    server = ScriptedLLM(models=["llama3.2:latest", "qwen2.5:0.5b"])
+    try:
+        pulled = revo(
+            "models",
+            "pull",
+            "mistral",
+            "--tenant",
+            "north",
+            url=db_url,
+            REVO_LLM_BASE_URL=server.url,
+        )
+        listed = revo(
+            "models", "list", "--tenant", "north", url=db_url, REVO_LLM_BASE_URL=server.url
+        )
+    finally:
+        server.close()
+    assert pulled.returncode == 0 and pulled.stdout.strip() == "pulled mistral", pulled.stderr
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == [
+        "llama3.2:latest",
+        "qwen2.5:0.5b",
+        "mistral",
+    ]
+    assert _scalar(db_url, "SELECT count(*) FROM audit_entries WHERE action LIKE '%pull%'") == 1
+    dead = revo("models", "list", "--tenant", "north", url=db_url, REVO_LLM_BASE_URL=refused_url())
+    assert "ollama" in _one_error_line(dead).lower()
+    unknown = revo("models", "list", "--tenant", "nosuch", url=db_url)
+    assert "nosuch" in _one_error_line(unknown)
