@@ -5,7 +5,8 @@
 Bulk-seeds the review items (``revo seed bulk``) into a fresh SQLite file and a fresh PostgreSQL
 database, then times the service call the queue page makes for its first page (pending, by due
 time, with the capped total), for a filtered page (one kind and a confidence band) and for a
-text search, as a reviewer of the seeded tenant. Last, the median AppTest run of the queue page on
+text search (a common word, a rare invoice number, a term found nowhere), as a reviewer of
+the seeded tenant. Last, the median AppTest run of the queue page on
 SQLite, signed in as that reviewer.
 """
 
@@ -57,6 +58,20 @@ def _reviewer() -> Actor:
         return Actor(user_id=user.id, tenant_id=tenant.id, role=user.role, label="bench")
 
 
+def _an_invoice_number(url: str) -> str:
+    """The invoice number of one pending dunning notice (a term only its item holds)."""
+    from sqlalchemy import text
+
+    with db.get_engine(url).connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT search_text FROM review_items "
+                "WHERE kind = 'dunning_notice' AND status = 'pending' ORDER BY id LIMIT 1"
+            )
+        ).scalar_one()
+    return next(word for word in found.split() if word.startswith("inv-b-")).upper()
+
+
 def measure(engine: str, url: str, items: int, runs: int) -> Actor:
     log(f"{engine}: migrating and seeding {items:,} review items")
     migrate.upgrade(url)
@@ -67,11 +82,24 @@ def measure(engine: str, url: str, items: int, runs: int) -> Actor:
     filtered = review.ReviewQueueFilter(
         kinds=[ReviewKind.OUTREACH_EMAIL], min_confidence=0.6, max_confidence=0.9
     )
-    searched = review.ReviewQueueFilter(search="call")
+    common = review.ReviewQueueFilter(search="call")
+    rare = review.ReviewQueueFilter(search=_an_invoice_number(url))  # a few dunning notices
+    nothing = review.ReviewQueueFilter(search="zqxjv")
     first = _percentiles(lambda: review.list_queue(actor=actor), runs)
     narrow = _percentiles(lambda: review.list_queue(actor=actor, filters=filtered), runs)
-    search = _percentiles(lambda: review.list_queue(actor=actor, filters=searched), runs)
-    pages = (("first_page", first), ("filtered_page", narrow), ("search_page", search))
+    search = _percentiles(lambda: review.list_queue(actor=actor, filters=common), runs)
+    found = review.list_queue(actor=actor, filters=rare)
+    assert 0 < found.total <= items // 100, (rare.search, found.total)  # under 1 % of items
+    assert not review.list_queue(actor=actor, filters=nothing).items
+    rare_ms = _percentiles(lambda: review.list_queue(actor=actor, filters=rare), runs)
+    none_ms = _percentiles(lambda: review.list_queue(actor=actor, filters=nothing), runs)
+    pages = (
+        ("first_page", first),
+        ("filtered_page", narrow),
+        ("search_page", search),
+        ("search_rare_page", rare_ms),
+        ("search_none_page", none_ms),
+    )
     for name, (p50, p95) in pages:
         figure(f"review_queue.{name}.{engine}.p50_ms", p50, "ms", decimals=1)
         figure(f"review_queue.{name}.{engine}.p95_ms", p95, "ms", decimals=1)

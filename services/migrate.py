@@ -15,12 +15,16 @@ from services import db
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # One engine's indexes that migrations make and the models do not describe (r7queuesearch).
 UNMANAGED_INDEXES = frozenset({"ix_review_items_search_trgm"})
+# SQLite's FTS5 search index and its shadow tables (r11sqlitefts).
+UNMANAGED_TABLE_PREFIX = "review_items_fts"
 
 
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """What autogenerate compares: everything but the unmanaged indexes."""
+    """What autogenerate compares: everything but the unmanaged indexes and tables."""
+    if type_ == "table" and (name or "").startswith(UNMANAGED_TABLE_PREFIX):
+        return False
     return not (type_ == "index" and name in UNMANAGED_INDEXES)
 
 

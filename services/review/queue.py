@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 
 from domain.base import utcnow
 from domain.enums import ReviewKind, ReviewStatus
@@ -28,6 +39,9 @@ from services.review.schemas import (
 from services.uow import UnitOfWork
 
 DUE_SOON = timedelta(hours=1)
+# SQLite answers searches of three or more characters from its FTS5 trigram index.
+FTS_TABLE = "review_items_fts"
+FTS_MIN_CHARS = 3
 # "1,000+ items match" says enough; counting further costs a filtered page more than its rows.
 LIST_COUNT_CAP = 1_000
 MAX_PAGE = 200
@@ -74,7 +88,10 @@ def _where(
             func.lower(R.subject_label).contains(f.subject.strip().lower(), autoescape=True)
         )
     if f.search.strip():
-        clauses.append(R.search_text.contains(f.search.strip().lower(), autoescape=True))
+        needle = f.search.strip().lower()
+        if sqlite and len(needle) >= FTS_MIN_CHARS:
+            clauses.append(R.id.in_(_fts_candidates(needle)))
+        clauses.append(R.search_text.contains(needle, autoescape=True))
     if f.min_confidence is not None:
         clauses.append(confidence >= f.min_confidence)
     if f.max_confidence is not None:
@@ -92,6 +109,15 @@ def _where(
     elif f.due == "not_due":
         clauses.append(R.due_at >= now)
     return clauses
+
+
+def _fts_candidates(needle: str) -> Select[Any]:
+    """The ids whose search text holds every trigram of the needle in a row (SQLite's FTS5
+    trigram index, r11sqlitefts): a superset of the LIKE's matches, read from the index."""
+    phrase = '"' + needle.replace('"', '""') + '"'
+    return select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
+        text(f"{FTS_TABLE} MATCH :fts_phrase").bindparams(fts_phrase=phrase)
+    )
 
 
 def _after(keys: list[Any], cursor: str) -> ColumnElement[bool]:

@@ -11,6 +11,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from domain.models import Tenant, User
 from services import db, tenants
 from services.errors import InvalidInput
 from services.metrics import rollup_sql
+from services.review.queue import FTS_TABLE
 from services.seed import bulk_events, bulk_review, bulk_runs
 from services.seed.bulk_plan import BulkPlan, Row, Ts
 from services.uow import UnitOfWork
@@ -98,9 +100,32 @@ class _SqliteWriter(_Writer):
         # was measured at half the speed, all of it spent in per-value bind processing.
         marks = ", ".join("?" * len(columns))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        for written, rows in chunks:
-            self.conn.exec_driver_sql(sql, rows)
-            done(written)
+        with self._index_afterwards(table):
+            for written, rows in chunks:
+                self.conn.exec_driver_sql(sql, rows)
+                done(written)
+
+    @contextmanager
+    def _index_afterwards(self, table: str) -> Iterator[None]:
+        """Load the table with its FTS5 search index's insert trigger (r11sqlitefts) off, then
+        index the new rows in one statement: six times faster than the trigger row by row.
+        DDL is transactional on SQLite, so no other writer ever sees the trigger missing."""
+        trigger = f"{FTS_TABLE}_insert"
+        found = self.conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (trigger,)
+        ).scalar()
+        if table != "review_items" or found is None:
+            yield
+            return
+        since = self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM review_items").scalar()
+        self.conn.exec_driver_sql(f"DROP TRIGGER {trigger}")
+        yield
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {FTS_TABLE}(rowid, search_text) "
+            "SELECT id, search_text FROM review_items WHERE id > ?",
+            (since,),
+        )
+        self.conn.exec_driver_sql(found)
 
     def close(self) -> None:
         self.conn.exec_driver_sql(f"PRAGMA cache_size={int(self.old_cache or -2000)}")

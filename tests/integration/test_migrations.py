@@ -38,7 +38,9 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def _tables(url: str) -> set[str]:
-    return set(inspect(db.get_engine(url)).get_table_names()) - {"alembic_version"}
+    """Our tables (not Alembic's, nor SQLite's FTS5 search index and its shadow tables)."""
+    names = set(inspect(db.get_engine(url)).get_table_names()) - {"alembic_version"}
+    return {n for n in names if not n.startswith(migrate.UNMANAGED_TABLE_PREFIX)}
 
 
 def test_upgrade_downgrade_and_upgrade_again_leaves_the_full_schema(empty_url: str) -> None:
