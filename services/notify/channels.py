@@ -227,3 +227,18 @@ def list_deliveries(
             _delivery(r, names.get(r.channel_id, "—") if r.channel_id else f"user #{r.user_id}")
             for r in rows
         ]
+
+
+__all__ = [
+    "WEBHOOK_EVENTS",
+    "ChannelCreate",
+    "ChannelKind",
+    "ChannelRead",
+    "DeliveryRead",
+    "OutboxStatus",
+    "create_channel",
+    "list_channels",
+    "list_deliveries",
+    "send_test",
+    "set_active",
+]

@@ -55,3 +55,6 @@ def load_prefs(session: Session, tenant_id: int, user_ids: list[int]) -> dict[in
         )
     ).all()
     return {row.user_id: Pref.of(row) for row in rows}
+
+
+__all__ = ["USER_EVENTS", "ChannelKind", "DigestMode", "Pref", "load_prefs"]
