@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     notify_retry_max_s: float = Field(default=3600.0, ge=0)
     notify_lease_s: float = Field(default=60.0, gt=0)
     notify_batch: int = Field(default=100, ge=1, le=10_000)
+    notify_send_concurrency: int = Field(default=8, ge=1, le=64)
     notify_http_timeout_s: float = Field(default=10.0, gt=0)
     notify_tick_s: float = Field(default=2.0, gt=0)
     notify_sla_warning_minutes: int = Field(default=30, ge=1)

@@ -12,11 +12,13 @@ again with the same ``webhook-id``, which is the receiver's key to drop the repe
 from __future__ import annotations
 
 import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, Retrying, wait_exponential
 
@@ -75,10 +77,9 @@ def deliver_due(*, worker_id: str, now: datetime, limit: int | None = None) -> i
     jobs = _claim(worker_id, now, limit or get_settings().notify_batch)
     if not jobs:
         return 0
-    outcomes = [(job, *_send(job)) for job in jobs]
+    outcomes = _send_all(jobs)
     with UnitOfWork(None) as uow:
-        for job, result, started, duration_ms in outcomes:
-            _record(uow.session, worker_id, job, result, started, duration_ms, now)
+        _record_all(uow.session, worker_id, outcomes, now)
         uow.commit()
     return len(jobs)
 
@@ -182,11 +183,23 @@ def _webhook_payload(row: OutboxMessage) -> dict[str, Any]:
     return {"type": row.event, "timestamp": row.created_at.isoformat(), "data": data}
 
 
-def _send(job: Job) -> tuple[senders.SendResult, datetime, int]:
+Outcome = tuple[Job, senders.SendResult, datetime, int]
+
+
+def _send(job: Job) -> Outcome:
     started = utcnow()
     clock = time.perf_counter()
     result = _dispatch(job)
-    return result, started, int((time.perf_counter() - clock) * 1000)
+    return job, result, started, int((time.perf_counter() - clock) * 1000)
+
+
+def _send_all(jobs: list[Job]) -> list[Outcome]:
+    """Send a batch a few at a time (a slow receiver does not hold up the rest)."""
+    workers = min(get_settings().notify_send_concurrency, len(jobs))
+    if workers <= 1:
+        return [_send(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="revo-notify") as pool:
+        return list(pool.map(_send, jobs))
 
 
 def _dispatch(job: Job) -> senders.SendResult:
@@ -205,49 +218,60 @@ def _dispatch(job: Job) -> senders.SendResult:
     return senders.send_email(job.target, subject=job.subject, body=job.body)
 
 
-def _record(
-    session: Session,
-    worker_id: str,
-    job: Job,
-    result: senders.SendResult,
-    started: datetime,
-    duration_ms: int,
-    now: datetime,
-) -> None:
-    session.add(
-        DeliveryAttempt(
-            tenant_id=job.tenant_id,
-            outbox_id=job.id,
-            attempt=job.attempt,
-            worker=worker_id[:200],
-            started_at=started,
-            duration_ms=duration_ms,
-            ok=result.ok,
-            status_code=result.status_code,
-            error=result.error,
-        )
-    )
-    values: dict[str, Any] = {
-        "lease_owner": None,
-        "lease_expires_at": None,
-        "last_status_code": result.status_code,
-        "last_error": result.error,
-    }
-    if result.ok:
-        values.update(status=S.SENT, sent_at=started)
-    elif job.problem is not None or job.attempt >= job.max_attempts:
-        values.update(status=S.DEAD)
-    else:
-        values.update(
-            status=S.PENDING, next_attempt_at=now + timedelta(seconds=backoff_s(job.attempt))
-        )
+def _record_all(session: Session, worker_id: str, outcomes: list[Outcome], now: datetime) -> None:
+    """Write the batch's attempts (one multi-row insert) and outcomes (one UPDATE per kind of
+    success, one per failure), each only while the lease is still this worker's."""
     session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == job.id,
-            OutboxMessage.lease_owner == worker_id,
-            OutboxMessage.status == S.SENDING,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        insert(DeliveryAttempt),
+        [
+            {
+                "tenant_id": job.tenant_id,
+                "outbox_id": job.id,
+                "attempt": job.attempt,
+                "worker": worker_id[:200],
+                "started_at": started,
+                "duration_ms": duration_ms,
+                "ok": result.ok,
+                "status_code": result.status_code,
+                "error": result.error,
+            }
+            for job, result, started, duration_ms in outcomes
+        ],
     )
+    ours = (OutboxMessage.lease_owner == worker_id, OutboxMessage.status == S.SENDING)
+    released = {"lease_owner": None, "lease_expires_at": None}
+    sent: dict[tuple[int | None, str | None], list[int]] = defaultdict(list)
+    for job, result, _started, _ms in outcomes:
+        if result.ok:
+            sent[(result.status_code, result.error)].append(job.id)
+            continue
+        values: dict[str, Any] = {
+            **released,
+            "last_status_code": result.status_code,
+            "last_error": result.error,
+        }
+        if job.problem is not None or job.attempt >= job.max_attempts:
+            values["status"] = S.DEAD
+        else:
+            delay = timedelta(seconds=backoff_s(job.attempt))
+            values.update(status=S.PENDING, next_attempt_at=now + delay)
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == job.id, *ours)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    sent_at = utcnow()
+    for (code, note), ids in sent.items():
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), *ours)
+            .values(
+                **released,
+                status=S.SENT,
+                sent_at=sent_at,
+                last_status_code=code,
+                last_error=note,
+            )
+            .execution_options(synchronize_session=False)
+        )
