@@ -6,17 +6,28 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 
 from domain.base import utcnow
-from domain.enums import ChannelKind, DigestMode, OutboxStatus, ReasonCode, ReviewKind, Role
-from domain.models import OutboxMessage
-from services import review
+from domain.enums import (
+    AgentName,
+    ChannelKind,
+    DigestMode,
+    OutboxStatus,
+    ReasonCode,
+    ReviewKind,
+    Role,
+)
+from domain.models import AgentRun, OutboxMessage
+from services import review, runs, worker
 from services.config import get_settings
 from services.errors import InvalidInput
 from services.notify import channels, delivery, jobs, prefs
 from services.notify.channels import ChannelCreate
 from services.notify.prefs import NotifyPrefsUpdate
 from services.tenants import TenantWithUsers
+from services.uow import UnitOfWork
+from tests import agent_data
 from tests.integration import notify_support as ns
 from tests.integration import review_support as rs
 
@@ -196,3 +207,28 @@ def test_preferences_refuse_hostile_input_and_mute_events(two_tenants: Pair) -> 
     rs.draft(north.tenant.id, K.DEAL_PROPOSAL, rs.deal(north.tenant.id))
     assert _for(sales.user_id) == []
     assert prefs.get_my_prefs(actor=sales).events == ["review.rejected"]
+
+
+def test_a_run_that_goes_dead_is_announced_to_run_dead_subscribers(two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    with ns.receiver() as box:
+        channels.create_channel(
+            actor=north.actor(Role.ADMIN),
+            channel_in=ChannelCreate(
+                name="ops", kind=ChannelKind.WEBHOOK, target=box.url, events=["run.dead"]
+            ),
+        )
+        lead_id = agent_data.lead(north.tenant.id, email="ada@acme.test")
+        run = runs.enqueue(
+            actor=north.actor(Role.SDR), agent=AgentName.SDR, subject_id=lead_id, max_attempts=1
+        )
+        assert worker.claim_next("doomed", lease_s=30) is not None
+        with UnitOfWork(None) as uow:  # the worker died: its lease ran out
+            uow.session.execute(
+                update(AgentRun).values(lease_expires_at=utcnow() - timedelta(seconds=1))
+            )
+            uow.commit()
+        assert worker.claim_next("next", lease_s=30) is None
+        delivery.drain(worker_id="w1", now=utcnow())
+    [body] = box.bodies()
+    assert body["type"] == "run.dead" and body["data"]["run_id"] == run.id
