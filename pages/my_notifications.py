@@ -65,6 +65,11 @@ with st.form("my_notifications"):
             )
         st.success("Saved.")
 
+if st.button("Send me a test", icon=":material/send:"):
+    with service_errors():
+        prefs.send_me_test(actor=user.actor)
+    st.toast("Test queued; a worker sends it within seconds.")
+
 st.subheader("Sent to me")
 with service_errors():
     sent = prefs.list_my_notifications(actor=user.actor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -102,9 +103,21 @@ def build_digests(*, now: datetime) -> int:
     return built
 
 
+_next_run: dict[str, float] = {}
+SLOW_JOB_S = 60.0  # deadline scans and digests are minute-grained; alert rules keep their own
+
+
 def tick(*, worker_id: str, now: datetime) -> int:
     """One round of notification work for a worker; returns messages attempted."""
-    for job in (scan_deadlines, build_digests, alerts.evaluate_due):
+    clock = time.monotonic()
+    for job, every in (
+        (scan_deadlines, SLOW_JOB_S),
+        (build_digests, SLOW_JOB_S),
+        (alerts.evaluate_due, 0.0),
+    ):
+        if clock < _next_run.get(job.__name__, 0.0):
+            continue
+        _next_run[job.__name__] = clock + every
         try:
             job(now=now)
         except ServiceError as exc:  # a busy database or a lost race: the next tick gets it

@@ -13,7 +13,7 @@ from domain.models import NotifyPreference, OutboxMessage
 from services import audit
 from services.actor import Actor
 from services.errors import InvalidInput
-from services.notify import crypto, schedule, senders
+from services.notify import crypto, outbox, schedule, senders
 from services.notify.prefs_model import USER_EVENTS, Pref
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -150,3 +150,39 @@ def list_my_notifications(*, actor: Actor, limit: int = 50) -> list[MyNotificati
             )
             for r in rows
         ]
+
+
+def send_me_test(*, actor: Actor) -> MyNotificationRead:
+    """Queue a test notification to the actor through their chosen channel."""
+    require(actor, Action.MANAGE_MY_NOTIFICATIONS)
+    now = utcnow()
+    with UnitOfWork(actor) as uow:
+        message = outbox.enqueue(
+            uow.session,
+            tenant_id=actor.tenant_id,
+            dedupe_key=f"test:u{actor.user_id}:{now.isoformat()}",
+            event="notify.test",
+            subject="Test notification from Revo Console",
+            body="Your notification channel works.",
+            user_id=actor.user_id,
+            now=now,
+        )
+        if message is None:
+            raise InvalidInput("A test was queued a moment ago; wait a second and retry.")
+        audit.record(
+            uow,
+            action="notify.test_sent",
+            entity_type="user",
+            entity_id=actor.user_id,
+            after={"outbox_id": message.id},
+        )
+        uow.commit()
+        return MyNotificationRead(
+            id=message.id,
+            event=message.event,
+            subject=message.subject,
+            link=None,
+            status=message.status,
+            created_at=message.created_at,
+            sent_at=None,
+        )

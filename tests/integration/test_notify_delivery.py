@@ -10,6 +10,7 @@ import pytest
 
 from domain.base import utcnow
 from domain.enums import ChannelKind, OutboxStatus, Role
+from services import worker
 from services.config import get_settings
 from services.errors import DatabaseUnavailable, InvalidInput, PermissionDenied
 from services.notify import channels, delivery
@@ -182,3 +183,12 @@ def test_three_workers_deliver_each_message_exactly_once(two_tenants: Pair) -> N
     rows = ns.messages()
     assert {r.status for r in rows} == {OutboxStatus.SENT} and {r.attempts for r in rows} == {1}
     assert ns.attempt_count() == 150
+
+
+def test_the_worker_loop_delivers_the_outbox_between_runs(two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    with ns.receiver() as box:
+        channel = _webhook(north, box.url)
+        channels.send_test(actor=north.actor(Role.ADMIN), channel_id=channel.id)
+        assert worker.run_worker(worker_id="w-loop", once=True) == 0  # no agent runs queued
+    assert len(box.requests) == 1 and ns.messages()[0].status is OutboxStatus.SENT

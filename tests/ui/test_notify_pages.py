@@ -44,6 +44,10 @@ def test_a_reviewer_saves_a_daily_digest_in_their_time_zone(
     saved = prefs.get_my_prefs(actor=north.actor(Role.SALES))
     assert saved.mode is DigestMode.DIGEST and saved.timezone == "Europe/Berlin"
     assert "review.new" not in saved.events
+    app.button[1].click().run()  # send me a test
+    assert not app.exception, app.exception
+    [test] = prefs.list_my_notifications(actor=north.actor(Role.SALES))
+    assert test.event == "notify.test"
 
 
 @pytest.mark.usefixtures("modes")
