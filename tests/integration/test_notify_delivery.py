@@ -7,15 +7,18 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select, update
 
 from domain.base import utcnow
 from domain.enums import ChannelKind, OutboxStatus, Role
+from domain.models import NotifyChannel, OutboxMessage
 from services import worker
 from services.config import get_settings
 from services.errors import DatabaseUnavailable, InvalidInput, PermissionDenied
-from services.notify import channels, delivery
+from services.notify import channels, delivery, outbox
 from services.notify.channels import ChannelCreate
 from services.tenants import TenantWithUsers
+from services.uow import UnitOfWork
 from tests.integration import notify_support as ns
 from tests.integration.test_review_smtp import Mailbox, mailbox  # noqa: F401  (fixture)
 
@@ -192,3 +195,58 @@ def test_the_worker_loop_delivers_the_outbox_between_runs(two_tenants: Pair) -> 
         channels.send_test(actor=north.actor(Role.ADMIN), channel_id=channel.id)
         assert worker.run_worker(worker_id="w-loop", once=True) == 0  # no agent runs queued
     assert len(box.requests) == 1 and ns.messages()[0].status is OutboxStatus.SENT
+
+
+def test_a_lease_left_by_a_dead_worker_is_taken_over_with_the_same_webhook_id(
+    two_tenants: Pair,
+) -> None:
+    north, _ = two_tenants
+    with ns.receiver() as box:
+        channel = _webhook(north, box.url)
+        queued = channels.send_test(actor=north.actor(Role.ADMIN), channel_id=channel.id)
+        now = utcnow()
+        with UnitOfWork(None) as uow:  # a worker leased it, then died before recording
+            uow.session.execute(
+                update(OutboxMessage).values(
+                    status=OutboxStatus.SENDING,
+                    lease_owner="dead-worker",
+                    lease_expires_at=now + timedelta(seconds=60),
+                    attempts=1,
+                )
+            )
+            uow.commit()
+        assert delivery.deliver_due(worker_id="w2", now=now) == 0  # its lease still holds
+        assert delivery.deliver_due(worker_id="w2", now=now + timedelta(seconds=61)) == 1
+    assert box.ids() == [f"msg_revo_{queued.id}"]
+    [row] = ns.messages()
+    assert row.status is OutboxStatus.SENT and row.attempts == 2 and row.lease_owner is None
+
+
+def test_hostile_text_is_stored_cleanly_and_channel_urls_are_encrypted_at_rest(
+    two_tenants: Pair,
+) -> None:
+    north, _ = two_tenants
+    with ns.receiver() as box:
+        channel = _webhook(north, box.url)
+        with UnitOfWork(None) as uow:
+            stored = uow.session.scalars(select(NotifyChannel)).one()
+            assert "127.0.0.1" not in stored.target_enc and "whsec_" not in (
+                stored.secret_enc or ""
+            )
+            outbox.enqueue(
+                uow.session,
+                tenant_id=north.tenant.id,
+                dedupe_key="hostile",
+                event="notify.test",
+                subject="<script>alert(1)</script>\x00" + "s" * 1000,
+                body="nul\x00byte\x07bell " + "x" * 100_000,
+                channel_id=channel.id,
+                now=utcnow(),
+            )
+            uow.commit()
+        delivery.deliver_due(worker_id="w1", now=utcnow())
+    [row] = ns.messages()
+    assert row.status is OutboxStatus.SENT
+    assert "\x00" not in row.subject + row.body and "\x07" not in row.body
+    assert len(row.subject) == 300 and len(row.body) == 20_000
+    assert box.bodies()[0]["data"]["subject"].startswith("<script>")  # JSON, not markup
