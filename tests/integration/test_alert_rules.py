@@ -11,9 +11,11 @@ from domain.base import utcnow
 from domain.enums import AlertState, ChannelKind, ReviewKind, ReviewStatus, Role
 from services.errors import InvalidInput, PermissionDenied
 from services.notify import alerts, channels, delivery
+from services.notify.alert_metrics import METRICS, compute
 from services.notify.alerts import AlertRuleCreate
 from services.notify.channels import ChannelCreate
 from services.tenants import TenantWithUsers
+from services.uow import UnitOfWork
 from tests.integration import notify_support as ns
 from tests.integration import review_support as rs
 
@@ -119,3 +121,26 @@ def test_rules_refuse_unknown_metrics_nan_and_non_admins(two_tenants: Pair) -> N
         )
     with pytest.raises(PermissionDenied):
         alerts.list_rules(actor=north.actor(Role.REVIEWER))
+
+
+def test_every_metric_computes_for_a_tenant_with_and_without_data(two_tenants: Pair) -> None:
+    north, south = two_tenants
+    item = rs.draft(north.tenant.id, ReviewKind.DEAL_PROPOSAL, rs.deal(north.tenant.id))
+    now = utcnow()
+    rs.set_item(item.id, due_at=now - timedelta(minutes=1), created_at=now - timedelta(hours=2))
+    values = {}
+    with UnitOfWork(None, readonly=True) as uow:
+        for metric in METRICS:
+            for tenant in (north, south):
+                values[(metric, tenant.tenant.slug)] = compute(
+                    uow.session,
+                    tenant_id=tenant.tenant.id,
+                    metric=metric,
+                    agent="sdr" if metric == "agent_error_rate" else None,
+                    window_min=60,
+                    now=now,
+                )
+    assert values[("overdue_review_items", "north")] == 1
+    assert values[("overdue_review_items", "south")] == 0
+    assert 119 <= values[("oldest_pending_minutes", "north")] <= 121
+    assert all(v == 0 for (metric, slug), v in values.items() if slug == "south")
