@@ -232,3 +232,21 @@ def test_a_run_that_goes_dead_is_announced_to_run_dead_subscribers(two_tenants: 
         delivery.drain(worker_id="w1", now=utcnow())
     [body] = box.bodies()
     assert body["type"] == "run.dead" and body["data"]["run_id"] == run.id
+
+
+def test_the_triggering_user_hears_that_their_item_was_edited_and_others_do_not(
+    two_tenants: Pair,
+) -> None:
+    north, _ = two_tenants
+    sdr = north.users[Role.SDR]
+    item = rs.draft(
+        north.tenant.id, K.OUTREACH_EMAIL, rs.lead(north.tenant.id), triggered_by_id=sdr.id
+    )
+    review.edit_and_approve(
+        actor=north.actor(Role.ADMIN),
+        item_id=item.id,
+        seen_version=item.row_version,
+        edited_payload={"subject": "A better subject", "body": "Hello Jane,\nShall we talk?"},
+    )
+    assert len(_for(sdr.id, "review.edited")) == 1
+    assert _for(north.users[Role.ADMIN].id, "review.edited") == []
