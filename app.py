@@ -26,6 +26,14 @@ PAGES: list[tuple[Action, str, str, str]] = [
     (Action.VIEW_INVESTIGATIONS, "pages/investigations.py", "Investigations", ":material/search:"),
     (Action.MANAGE_USERS, "pages/people.py", "People", ":material/group:"),
     (Action.MANAGE_USERS, "pages/api_tokens.py", "API tokens", ":material/key:"),
+    (Action.MANAGE_ALERTS, "pages/alerts.py", "Alert rules", ":material/notifications_active:"),
+    (Action.MANAGE_ALERTS, "pages/notify_channels.py", "Channels & webhooks", ":material/webhook:"),
+    (
+        Action.MANAGE_MY_NOTIFICATIONS,
+        "pages/my_notifications.py",
+        "My notifications",
+        ":material/notifications:",
+    ),
 ]
 
 

@@ -185,3 +185,28 @@ class BreakerState(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
+
+
+class ChannelKind(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    APPRISE = "apprise"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # leased by a worker
+    SENT = "sent"
+    DEAD = "dead"  # gave up after the last attempt
+    HELD = "held"  # waiting for the recipient's daily digest
+    DIGESTED = "digested"  # went out inside a digest
+
+
+class DigestMode(StrEnum):
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+
+
+class AlertState(StrEnum):
+    OK = "ok"
+    FIRING = "firing"

@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "revo-console@localhost"
 
+    # Notifications and alerts (the outbox): links in messages point at console_url.
+    console_url: str = "http://localhost:8501"
+    notify_max_attempts: int = Field(default=5, ge=1, le=50)
+    notify_retry_base_s: float = Field(default=10.0, ge=0)
+    notify_retry_max_s: float = Field(default=3600.0, ge=0)
+    notify_lease_s: float = Field(default=60.0, gt=0)
+    notify_batch: int = Field(default=100, ge=1, le=10_000)
+    notify_send_concurrency: int = Field(default=8, ge=1, le=64)
+    notify_http_timeout_s: float = Field(default=10.0, gt=0)
+    notify_tick_s: float = Field(default=2.0, gt=0)
+    notify_sla_warning_minutes: int = Field(default=30, ge=1)
+    notify_claim_warning_minutes: int = Field(default=3, ge=1)
+
     review_claim_minutes: int = Field(default=15, ge=1)
     review_sweep_s: float = Field(default=60.0, gt=0)
 

@@ -25,10 +25,14 @@ class Action(StrEnum):
     MANAGE_PROMPTS = "manage_prompts"
     MANAGE_MODELS = "manage_models"
     MANAGE_POLICIES = "manage_policies"
+    MANAGE_ALERTS = "manage_alerts"  # notification channels, webhooks, alert rules
+    MANAGE_MY_NOTIFICATIONS = "manage_my_notifications"
 
 
 A = Action
-_READ = frozenset({A.VIEW_HOME, A.VIEW_METRICS, A.VIEW_INVESTIGATIONS, A.VIEW_AUDIT})
+_READ = frozenset(
+    {A.VIEW_HOME, A.VIEW_METRICS, A.VIEW_INVESTIGATIONS, A.VIEW_AUDIT, A.MANAGE_MY_NOTIFICATIONS}
+)
 _WORKER = _READ | {A.VIEW_REVIEW_QUEUE, A.DECIDE_REVIEW, A.TRIGGER_RUN}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {

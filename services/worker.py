@@ -30,6 +30,8 @@ from services import audit, db, logs
 from services.config import get_settings
 from services.errors import DatabaseUnavailable, ServiceError
 from services.llm.client import get_client
+from services.notify import events as notify_events
+from services.notify import jobs as notify_jobs
 from services.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,9 @@ def _bury_lost(uow: UnitOfWork, run: Any, now: datetime) -> None:
         entity_id=run.id,
         after={"reason": "lease expired on the last attempt"},
         tenant_id=run.tenant_id,
+    )
+    notify_events.on_run_dead(
+        uow.session, tenant_id=run.tenant_id, run_id=run.id, error="lease expired", now=now
     )
 
 
@@ -221,9 +226,13 @@ def run_worker(
     halt = stop or threading.Event()
     logs.bind(worker=wid)
     sweep = _Sweep(settings.review_sweep_s)
+    next_notify = 0.0
     done = 0
     while not halt.is_set():
         sweep.maybe_run()
+        if time.monotonic() >= next_notify:  # the outbox, digests and alert rules
+            next_notify = time.monotonic() + settings.notify_tick_s
+            notify_jobs.tick(worker_id=wid, now=utcnow())
         if not once and get_client().breaker.is_open:
             halt.wait(poll)  # the model server is down: leave the runs queued meanwhile
             continue

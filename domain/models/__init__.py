@@ -19,6 +19,14 @@ from domain.models.metrics import (
     MetricRunDay,
     MetricRunDurationDay,
 )
+from domain.models.notify import (
+    AlertFiring,
+    AlertRule,
+    DeliveryAttempt,
+    NotifyChannel,
+    NotifyPreference,
+    OutboxMessage,
+)
 from domain.models.pipeline import Contract, Deal, EmailMessage, Invoice, Lead, NegotiationRound
 from domain.models.review import ReviewItem
 from domain.models.runs import AgentRun, LLMCall, Prompt
@@ -26,6 +34,8 @@ from domain.models.tenancy import Tenant, User
 
 __all__ = [
     "AgentRun",
+    "AlertFiring",
+    "AlertRule",
     "ApiSubmission",
     "ApiToken",
     "AuditEntry",
@@ -33,6 +43,7 @@ __all__ = [
     "ConnectorHealth",
     "Contract",
     "Deal",
+    "DeliveryAttempt",
     "EmailMessage",
     "Event",
     "EventLink",
@@ -49,6 +60,9 @@ __all__ = [
     "MetricRunDay",
     "MetricRunDurationDay",
     "NegotiationRound",
+    "NotifyChannel",
+    "NotifyPreference",
+    "OutboxMessage",
     "Prompt",
     "QuarantinedRecord",
     "ReviewItem",

@@ -28,6 +28,7 @@ from services.config import get_settings
 from services.errors import LLMTimeout, LLMUnavailable, ServiceError
 from services.llm.client import get_client
 from services.llm.recording import CallContext
+from services.notify import events as notify_events
 from services.review import drafts as review_drafts
 from services.review import items as review_items
 from services.review import policy as policies
@@ -185,6 +186,10 @@ def _fail(claim: Claim, exc: BaseException, *, permanent: bool, waiting: bool) -
             after={"status": target.value, "error": message[:500], "attempts": attempts},
             tenant_id=claim.tenant_id,
         )
+        if target is S.DEAD:
+            notify_events.on_run_dead(
+                uow.session, tenant_id=claim.tenant_id, run_id=claim.run_id, error=message, now=now
+            )
         uow.commit()
     return target
 

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from domain import transitions
+from domain.base import utcnow
 from domain.enums import ReviewStatus
 from domain.models import AuditEntry, ReviewItem, User
 from services import audit, db
 from services.actor import Actor
 from services.errors import Conflict, NotFound
+from services.notify import events as notify_events
 from services.review.schemas import ReviewItemRead
 from services.uow import UnitOfWork
 
@@ -137,6 +139,7 @@ def record(
         reason=reason,
         tenant_id=item.tenant_id,
     )
+    notify_events.on_review(uow.session, item, action, utcnow())  # same transaction
 
 
 def snapshot(item: ReviewItem) -> dict[str, Any]:

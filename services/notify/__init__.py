@@ -1,0 +1,1 @@
+"""Notifications and alerts: channels, the outbox and its delivery, preferences, alert rules."""
