@@ -1,7 +1,7 @@
 """notifications: channels, outbox, delivery attempts, preferences, alert rules
 
 Revision ID: r11notify
-Revises: r10signin
+Revises: r11sqlitefts
 Create Date: 2026-12-02 05:01:16.550060
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "r11notify"
-down_revision: str | None = "r10signin"
+down_revision: str | None = "r11sqlitefts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

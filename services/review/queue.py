@@ -115,8 +115,10 @@ def _fts_candidates(needle: str) -> Select[Any]:
     """The ids whose search text holds every trigram of the needle in a row (SQLite's FTS5
     trigram index, r11sqlitefts): a superset of the LIKE's matches, read from the index."""
     phrase = '"' + needle.replace('"', '""') + '"'
-    return select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
-        text(f"{FTS_TABLE} MATCH :fts_phrase").bindparams(fts_phrase=phrase)
+    return (
+        select(literal_column("rowid"))
+        .select_from(text(FTS_TABLE))
+        .where(text(f"{FTS_TABLE} MATCH :fts_phrase").bindparams(fts_phrase=phrase))
     )
 
 
