@@ -38,7 +38,7 @@ class SignInResult(BaseModel):
     handoff_code: str
 
 
-def _require_mode(mode: str) -> None:
+def require_mode(mode: str) -> None:
     if mode not in get_settings().auth_modes:
         raise PermissionDenied(f"{mode.title()} sign-in is turned off (REVO_AUTH_MODE).")
 
@@ -93,7 +93,7 @@ def password_sign_in(
     *, email: str, password: str, totp_code: str = "", workspace: str = ""
 ) -> SignInResult:
     """Check a password (and TOTP code when the user has one) and open a session."""
-    _require_mode("password")
+    require_mode("password")
     email = email.strip().lower()[: MAX_EMAIL + 1]
     workspace = workspace.strip().lower()[:64]
     now = utcnow()
@@ -144,7 +144,7 @@ def _open(uow: UnitOfWork, user: User, tenant: Tenant, method: str, now: datetim
 
 def proxy_sign_in(*, email: str) -> SignInResult:
     """Sign in the user an authenticating proxy vouched for (its header, proxy mode only)."""
-    _require_mode("proxy")
+    require_mode("proxy")
     email = email.strip().lower()
     if not email or len(email) > MAX_EMAIL:
         raise PermissionDenied("The proxy sent no usable identity.")
