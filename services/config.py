@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     auth_max_failures: int = Field(default=5, ge=1, le=100)
     auth_lockout_base_s: float = Field(default=30.0, ge=0)
     auth_lockout_max_s: float = Field(default=3600.0, ge=0)
+    # Per client address, beside the per-account lockout: this many failed sign-ins in the window
+    # refuse every further attempt from that address until the window has passed (per process).
+    auth_ip_max_failures: int = Field(default=20, ge=1, le=10_000)
+    auth_ip_window_s: float = Field(default=300.0, gt=0)
+    # Encrypts TOTP secrets at rest; comma-separated to rotate (the first encrypts, all decrypt).
+    totp_encryption_key: SecretStr | None = None
     session_idle_minutes: float = Field(default=60.0, gt=0)
     session_absolute_hours: float = Field(default=12.0, gt=0)
     proxy_email_header: str = Field(default="X-Forwarded-Email", min_length=1)
@@ -138,6 +144,7 @@ class Settings(BaseSettings):
         "oidc_cookie_secret",
         "oidc_role_claim",
         "oidc_tenant_claim",
+        "totp_encryption_key",
         mode="before",
     )
     @classmethod
@@ -153,6 +160,13 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and "demo" in self.auth_modes:
             raise ValueError("REVO_AUTH_MODE=demo is not allowed in production")
+        if self.totp_encryption_key is not None:
+            keys = self.totp_encryption_key.get_secret_value().split(",")
+            if any(len(k.strip()) < 32 or k.strip() in PLACEHOLDER_SECRETS for k in keys):
+                raise ValueError(
+                    "REVO_TOTP_ENCRYPTION_KEY must be one or more comma-separated random "
+                    "secrets of at least 32 characters each"
+                )
         if "oidc" in self.auth_modes:
             missing = [
                 f"REVO_{name.upper()}"

@@ -26,7 +26,11 @@ def _password_form() -> None:
             with service_errors():
                 start(
                     auth.password_sign_in(
-                        email=email, password=password, totp_code=code, workspace=workspace
+                        email=email,
+                        password=password,
+                        totp_code=code,
+                        workspace=workspace,
+                        client_address=st.context.ip_address or "",
                     )
                 )
             st.rerun()
