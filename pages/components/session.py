@@ -141,6 +141,8 @@ def sign_out() -> None:
     _forget()
     if single_sign_on:
         st.logout()
+        # End the run here: a rerun would start by dropping the queued redirect to /auth/logout.
+        st.stop()
 
 
 def browser_handoff() -> None:

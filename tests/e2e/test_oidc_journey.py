@@ -101,7 +101,9 @@ def test_single_sign_on_maps_the_role_survives_a_reload_and_signs_out(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "oidc-home.png"), full_page=True)
 
-    page.get_by_role("button", name="Sign out").click()
+    with page.expect_response(lambda r: r.url.endswith("/auth/logout"), timeout=90_000) as out:
+        page.get_by_role("button", name="Sign out").click()  # st.logout's redirect
+    assert out.value.status == 302
     expect(page.get_by_role("heading", name="Sign in to Revo Console")).to_be_visible(
         timeout=90_000
     )
