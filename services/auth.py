@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from services.actor import Actor
 from services.config import get_settings
 from services.errors import NotFound, PermissionDenied
 from services.identity.model import SignedInUser, signed_in
+from services.identity.oidc import oidc_sign_in, provider_settings
 from services.identity.sessions import COOKIE_NAME, claim_handoff, end_session, resume_session
 from services.identity.sign_in import SignInResult, password_sign_in, proxy_sign_in
 from services.permissions import Action, can
@@ -30,6 +32,7 @@ __all__ = [
     "demo_sign_in",
     "end_session",
     "list_demo_users",
+    "oidc_sign_in",
     "password_sign_in",
     "proxy_sign_in",
     "resume_session",
@@ -39,6 +42,11 @@ __all__ = [
 def enabled_modes() -> frozenset[str]:
     """The sign-in modes this console offers (REVO_AUTH_MODE)."""
     return get_settings().auth_modes
+
+
+def oidc_provider_settings() -> dict[str, Any]:
+    """Streamlit's ``[auth]`` secrets section for st.login ({} unless oidc mode is on)."""
+    return provider_settings()
 
 
 def session_max_age_seconds() -> float:

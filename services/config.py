@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-AUTH_MODES = {"disabled", "demo", "password", "proxy"}  # oidc: settings exist, sign-in not yet
+AUTH_MODES = {"disabled", "demo", "oidc", "password", "proxy"}
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-secret"}
 
 
@@ -22,13 +22,20 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=5, ge=1)
 
-    # One mode or several, comma-separated: password, proxy, demo (loopback only); or disabled.
+    # One mode or several, comma-separated: oidc, password, proxy, demo (loopback only); or
+    # disabled.
     auth_mode: str = "disabled"
     secret_key: SecretStr = SecretStr("change-me")
     password_min_length: int = Field(default=12, ge=8, le=128)
     auth_max_failures: int = Field(default=5, ge=1, le=100)
     auth_lockout_base_s: float = Field(default=30.0, ge=0)
     auth_lockout_max_s: float = Field(default=3600.0, ge=0)
+    # Per client address, beside the per-account lockout: this many failed sign-ins in the window
+    # refuse every further attempt from that address until the window has passed (per process).
+    auth_ip_max_failures: int = Field(default=20, ge=1, le=10_000)
+    auth_ip_window_s: float = Field(default=300.0, gt=0)
+    # Encrypts TOTP secrets at rest; comma-separated to rotate (the first encrypts, all decrypt).
+    totp_encryption_key: SecretStr | None = None
     session_idle_minutes: float = Field(default=60.0, gt=0)
     session_absolute_hours: float = Field(default=12.0, gt=0)
     proxy_email_header: str = Field(default="X-Forwarded-Email", min_length=1)
@@ -38,8 +45,15 @@ class Settings(BaseSettings):
     oidc_metadata_url: str | None = None
     oidc_redirect_uri: str | None = None
     oidc_cookie_secret: SecretStr | None = None
-    oidc_role_claim: str | None = None  # e.g. "groups": a claim value naming a role is obeyed
-    oidc_tenant_claim: str | None = None  # e.g. "org": a claim value naming a tenant slug
+    oidc_scopes: str = "openid email profile"
+    # Claim -> role: with a map ("revo-admins=admin,ops=reviewer"), a mapped claim value sets the
+    # role; without one, a claim value that names a role does. Unset: the user row decides.
+    oidc_role_claim: str | None = None  # e.g. "groups"
+    oidc_role_map: str = ""
+    # Claim -> tenant: a claim whose value is a workspace slug, or verified email domains
+    # ("acme.com=acme,acme.de=acme"). Used to link or just-in-time provision a new identity.
+    oidc_tenant_claim: str | None = None  # e.g. "org"
+    oidc_tenant_domains: str = ""
 
     @property
     def auth_modes(self) -> frozenset[str]:
@@ -122,8 +136,6 @@ class Settings(BaseSettings):
     @classmethod
     def _known_modes(cls, value: str) -> str:
         modes = {m.strip().lower() for m in value.split(",") if m.strip()} or {"disabled"}
-        if "oidc" in modes:
-            raise ValueError("REVO_AUTH_MODE=oidc is not available yet; use password or proxy")
         unknown = modes - AUTH_MODES
         if unknown:
             raise ValueError(
@@ -145,6 +157,7 @@ class Settings(BaseSettings):
         "oidc_cookie_secret",
         "oidc_role_claim",
         "oidc_tenant_claim",
+        "totp_encryption_key",
         mode="before",
     )
     @classmethod
@@ -160,6 +173,38 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and "demo" in self.auth_modes:
             raise ValueError("REVO_AUTH_MODE=demo is not allowed in production")
+        if self.totp_encryption_key is not None:
+            keys = self.totp_encryption_key.get_secret_value().split(",")
+            if any(len(k.strip()) < 32 or k.strip() in PLACEHOLDER_SECRETS for k in keys):
+                raise ValueError(
+                    "REVO_TOTP_ENCRYPTION_KEY must be one or more comma-separated random "
+                    "secrets of at least 32 characters each"
+                )
+        if "oidc" in self.auth_modes:
+            missing = [
+                f"REVO_{name.upper()}"
+                for name in (
+                    "oidc_client_id",
+                    "oidc_client_secret",
+                    "oidc_metadata_url",
+                    "oidc_redirect_uri",
+                    "oidc_cookie_secret",
+                )
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"REVO_AUTH_MODE=oidc needs {', '.join(missing)}")
+            redirect = self.oidc_redirect_uri or ""
+            if not redirect.startswith(("http://", "https://")) or not redirect.endswith(
+                "/oauth2callback"
+            ):
+                raise ValueError(
+                    "REVO_OIDC_REDIRECT_URI must be the console's absolute URL ending in "
+                    "/oauth2callback, e.g. https://console.example.com/oauth2callback"
+                )
+            cookie = self.oidc_cookie_secret.get_secret_value() if self.oidc_cookie_secret else ""
+            if self.env == "production" and (cookie in PLACEHOLDER_SECRETS or len(cookie) < 32):
+                raise ValueError("REVO_OIDC_COOKIE_SECRET must be at least 32 characters")
         return self
 
 

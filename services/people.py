@@ -15,7 +15,7 @@ from domain.models import Tenant, User
 from services import audit, db
 from services.actor import Actor
 from services.errors import Conflict, InvalidInput, InvalidTransition, NotFound
-from services.identity import passwords, sessions
+from services.identity import passwords, secret_box, sessions
 from services.identity.sign_in import totp_step
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -222,6 +222,7 @@ def reset_totp(*, actor: Actor, user_id: int) -> PersonRead:
 
 def new_totp_enrollment(*, actor: Actor) -> TotpEnrollment:
     """A fresh TOTP secret for the actor's own account (not stored until confirmed)."""
+    secret_box.require_key()  # refuse before the person scans a code that could not be stored
     secret = pyotp.random_base32()
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=actor.label or str(actor.user_id), issuer_name="Revo Console"
@@ -239,7 +240,7 @@ def confirm_totp(*, actor: Actor, secret: str, code: str) -> PersonRead:
         )
     with UnitOfWork(actor) as uow:
         user = _get(uow, actor.user_id)
-        user.totp_secret = secret
+        user.totp_secret = secret_box.seal_totp(secret)
         user.totp_last_step = step
         audit.record(
             uow,

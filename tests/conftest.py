@@ -101,6 +101,16 @@ def demo_auth(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_address_counts() -> Iterator[None]:
+    """The per-address sign-in failure counts live in the process: each test starts from none."""
+    from services.identity import rate_limit
+
+    rate_limit.FAILURES.clear()
+    yield
+    rate_limit.FAILURES.clear()
+
+
 @pytest.fixture
 def auth_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """Set REVO_AUTH_MODE (and any other REVO_* setting) for this test: auth_mode("password")."""

@@ -41,4 +41,5 @@ def middleware() -> list[Middleware]:
 
 def secrets() -> dict[str, Any]:
     """Programmatic secrets for st.App (the OIDC settings, when that mode is on)."""
-    return {}
+    provider = auth.oidc_provider_settings()
+    return {"auth": provider} if provider else {}

@@ -41,9 +41,9 @@ class User(TenantScoped, Timestamped, Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(str_enum(Role))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Sign-in. A password hash is argon2id's encoded string; the TOTP secret is base32.
+    # Sign-in. A password hash is argon2id's encoded string; the TOTP secret is base32, encrypted.
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # sealed: secret_box
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # refuses a replayed code
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_until: Mapped[datetime | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
-from pages.components.session import REFUSAL_KEY, browser_handoff, sign_in, start
+from pages.components.session import REFUSAL_KEY, browser_handoff, oidc_claims, sign_in, start
 from services import auth
 
 
@@ -26,10 +26,23 @@ def _password_form() -> None:
             with service_errors():
                 start(
                     auth.password_sign_in(
-                        email=email, password=password, totp_code=code, workspace=workspace
+                        email=email,
+                        password=password,
+                        totp_code=code,
+                        workspace=workspace,
+                        client_address=st.context.ip_address or "",
                     )
                 )
             st.rerun()
+
+
+def _single_sign_on() -> None:
+    if oidc_claims():  # refused above: let them leave that identity and pick another
+        if st.button("Sign out of single sign-on", icon=":material/logout:"):
+            st.logout()
+        return
+    if st.button("Sign in with single sign-on", type="primary", icon=":material/login:"):
+        st.login()
 
 
 def _demo_picker() -> None:
@@ -68,6 +81,8 @@ def sign_in_screen() -> None:
             "This console expects your identity from the company sign-in proxy, and none "
             "arrived. Open the console through its usual address."
         )
+    if "oidc" in modes:
+        _single_sign_on()
     if "password" in modes:
         _password_form()
     if "demo" in modes:

@@ -20,6 +20,7 @@ class SignedInUser(BaseModel):
     display_name: str
     tenant_name: str
     method: str = "demo"
+    oidc_subject: str | None = None
 
 
 def signed_in(user: User, tenant: Tenant, method: str) -> SignedInUser:
@@ -32,6 +33,7 @@ def signed_in(user: User, tenant: Tenant, method: str) -> SignedInUser:
         display_name=user.display_name,
         tenant_name=tenant.name,
         method=method,
+        oidc_subject=user.oidc_subject,
     )
 
 

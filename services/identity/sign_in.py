@@ -18,7 +18,7 @@ from domain.base import utcnow
 from domain.models import Tenant, User
 from services.config import get_settings
 from services.errors import InvalidInput, PermissionDenied
-from services.identity import passwords, sessions
+from services.identity import passwords, rate_limit, secret_box, sessions
 from services.identity.model import SignedInUser, audit_as, signed_in
 from services.uow import UnitOfWork
 
@@ -30,6 +30,10 @@ GENERIC_FAILURE = (
 )
 NEED_CODE = "Enter the 6-digit code from your authenticator app."
 MAX_EMAIL = 254
+TOO_MANY = (
+    "Too many failed sign-ins from your network address. Wait about {minutes} minute(s) and "
+    "try again, or ask an admin."
+)
 
 
 class SignInResult(BaseModel):
@@ -38,7 +42,7 @@ class SignInResult(BaseModel):
     handoff_code: str
 
 
-def _require_mode(mode: str) -> None:
+def require_mode(mode: str) -> None:
     if mode not in get_settings().auth_modes:
         raise PermissionDenied(f"{mode.title()} sign-in is turned off (REVO_AUTH_MODE).")
 
@@ -89,11 +93,33 @@ def _fail(uow: UnitOfWork, user: User, now: datetime, reason: str) -> None:
         )  # fmt: skip
 
 
+def _check_address(address: str) -> None:
+    settings = get_settings()
+    wait = rate_limit.FAILURES.retry_after(
+        address, limit=settings.auth_ip_max_failures, window_s=settings.auth_ip_window_s
+    )
+    if wait > 0:
+        log.warning("sign-in refused: too many failures from one address")
+        raise InvalidInput(TOO_MANY.format(minutes=max(1, round(wait / 60))))
+
+
 def password_sign_in(
-    *, email: str, password: str, totp_code: str = "", workspace: str = ""
+    *, email: str, password: str, totp_code: str = "", workspace: str = "", client_address: str = ""
 ) -> SignInResult:
     """Check a password (and TOTP code when the user has one) and open a session."""
-    _require_mode("password")
+    require_mode("password")
+    address = client_address.strip()[:64] or "local"
+    _check_address(address)
+    try:
+        return _password_sign_in(email=email, password=password, totp_code=totp_code,
+                                 workspace=workspace)  # fmt: skip
+    except InvalidInput as exc:
+        if exc.message != NEED_CODE:
+            rate_limit.FAILURES.record_failure(address, window_s=get_settings().auth_ip_window_s)
+        raise
+
+
+def _password_sign_in(*, email: str, password: str, totp_code: str, workspace: str) -> SignInResult:
     email = email.strip().lower()[: MAX_EMAIL + 1]
     workspace = workspace.strip().lower()[:64]
     now = utcnow()
@@ -123,7 +149,7 @@ def password_sign_in(
         if user.totp_secret:
             if not totp_code.strip():
                 raise InvalidInput(NEED_CODE)
-            step = totp_step(user.totp_secret, totp_code, now)
+            step = totp_step(secret_box.unseal_totp(user.totp_secret), totp_code, now)
             if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
                 _fail(uow, user, now, "wrong or reused code")
                 uow.commit()
@@ -144,7 +170,7 @@ def _open(uow: UnitOfWork, user: User, tenant: Tenant, method: str, now: datetim
 
 def proxy_sign_in(*, email: str) -> SignInResult:
     """Sign in the user an authenticating proxy vouched for (its header, proxy mode only)."""
-    _require_mode("proxy")
+    require_mode("proxy")
     email = email.strip().lower()
     if not email or len(email) > MAX_EMAIL:
         raise PermissionDenied("The proxy sent no usable identity.")

@@ -18,6 +18,7 @@ from services.uow import UnitOfWork
 
 NORTH_PASSWORD = "amber-Falcon-rides-97"
 SOUTH_PASSWORD = "quiet-Harbour-lamps-42"
+TOTP_KEY = "a-test-totp-encryption-key-of-40-characters"
 
 
 def give_password(tenant: TenantWithUsers, role: Role, password: str) -> str:

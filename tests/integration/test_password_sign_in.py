@@ -20,6 +20,7 @@ from services.uow import UnitOfWork
 from tests.integration.sign_in_support import (
     NORTH_PASSWORD,
     SOUTH_PASSWORD,
+    TOTP_KEY,
     actions,
     enrol_totp,
     give_password,
@@ -32,7 +33,10 @@ Pair = tuple[TenantWithUsers, TenantWithUsers]
 
 @pytest.fixture
 def password_mode(auth_mode: Callable[..., None], two_tenants: Pair) -> Pair:
-    auth_mode("password", auth_max_failures="3", auth_lockout_base_s="60")
+    auth_mode(
+        "password", auth_max_failures="3", auth_lockout_base_s="60",
+        totp_encryption_key=TOTP_KEY,
+    )  # fmt: skip
     return two_tenants
 
 
