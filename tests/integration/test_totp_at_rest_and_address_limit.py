@@ -68,12 +68,22 @@ def test_a_missing_or_wrong_key_is_a_clear_message_not_a_crash(
         get_settings()
 
 
+def _revision_before(revision: str) -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    down = script.get_revision(revision).down_revision
+    assert isinstance(down, str)
+    return down
+
+
 def test_the_migration_encrypts_existing_secrets_and_refuses_without_a_key(
     empty_url: str,  # noqa: F811  (the fixture imported above)
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = empty_url
-    migrate.upgrade(url, "r10signin")
+    before = _revision_before("r11oidc")
+    migrate.upgrade(url, before)
     with db.get_engine(url).begin() as conn:
         conn.execute(text("INSERT INTO tenants (id, slug, name, settings, created_at) "
                           "VALUES (1, 'acme', 'Acme', '{}', CURRENT_TIMESTAMP)"))  # fmt: skip
@@ -85,7 +95,7 @@ def test_the_migration_encrypts_existing_secrets_and_refuses_without_a_key(
     monkeypatch.delenv("REVO_TOTP_ENCRYPTION_KEY", raising=False)
     with pytest.raises(InvalidSettings, match="REVO_TOTP_ENCRYPTION_KEY is not set"):
         migrate.upgrade(url)
-    assert migrate.current(url) == "r10signin"
+    assert migrate.current(url) == before
 
     monkeypatch.setenv("REVO_TOTP_ENCRYPTION_KEY", TOTP_KEY)
     migrate.upgrade(url)
@@ -94,7 +104,7 @@ def test_the_migration_encrypts_existing_secrets_and_refuses_without_a_key(
     assert sealed.startswith("enc1:")
     assert secret_box.unseal(sealed, key_setting=TOTP_KEY) == "JBSWY3DPEHPK3PXP"
 
-    migrate.downgrade(url, "r10signin")
+    migrate.downgrade(url, before)
     with db.get_engine(url).connect() as conn:
         assert conn.execute(text("SELECT totp_secret FROM users")).scalar_one() == (
             "JBSWY3DPEHPK3PXP"
