@@ -25,6 +25,7 @@ class Action(StrEnum):
     MANAGE_PROMPTS = "manage_prompts"
     MANAGE_MODELS = "manage_models"
     MANAGE_POLICIES = "manage_policies"
+    MANAGE_SCHEDULES = "manage_schedules"
 
 
 A = Action

@@ -26,7 +26,7 @@ from domain import transitions
 from domain.base import utcnow
 from domain.enums import AgentName, RunStatus
 from domain.models import AgentRun
-from services import audit, db, logs
+from services import audit, db, logs, schedule_firing
 from services.config import get_settings
 from services.errors import DatabaseUnavailable, ServiceError
 from services.llm.client import get_client
@@ -221,9 +221,11 @@ def run_worker(
     halt = stop or threading.Event()
     logs.bind(worker=wid)
     sweep = _Sweep(settings.review_sweep_s)
+    schedules = schedule_firing.Ticker(wid)
     done = 0
     while not halt.is_set():
         sweep.maybe_run()
+        schedules.maybe_run()  # due schedule occurrences become queued runs, once each
         if not once and get_client().breaker.is_open:
             halt.wait(poll)  # the model server is down: leave the runs queued meanwhile
             continue
