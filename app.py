@@ -27,6 +27,7 @@ PAGES: list[tuple[Action, str, str, str]] = [
     (Action.VIEW_INVESTIGATIONS, "pages/investigations.py", "Investigations", ":material/search:"),
     (Action.MANAGE_PROMPTS, "pages/prompts.py", "Prompts", ":material/edit_note:"),
     (Action.MANAGE_SCHEDULES, "pages/schedules.py", "Schedules", ":material/schedule:"),
+    (Action.MANAGE_MODELS, "pages/models.py", "Models", ":material/memory:"),
     (Action.MANAGE_USERS, "pages/people.py", "People", ":material/group:"),
     (Action.MANAGE_USERS, "pages/api_tokens.py", "API tokens", ":material/key:"),
 ]
