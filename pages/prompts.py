@@ -97,9 +97,11 @@ with service_errors():
 st.code(patch or "The two versions are the same.", language="diff")
 
 st.subheader("New version")
+with service_errors():
+    inputs = sorted(prompt_admin.agent_inputs(key))
 st.caption(
     f"Starts from v{version}. Fields the agent provides: "
-    + ", ".join(f"{{{f}}}" for f in sorted(prompt_admin.agent_inputs(key)))
+    + ", ".join(f"{{{f}}}" for f in inputs)
     + ". The new version is saved inactive; activate it when you are ready."
 )
 with st.form(f"pr_new_version_{key}_{version}"):

@@ -19,6 +19,8 @@ st.caption(
 
 with service_errors():
     lists = work.list_work(actor=actor)
+if not any(work.actions_for(actor=actor, subject_type=t) for t in ("lead", "deal", "invoice")):
+    st.info("Your role starts no agent runs on leads, deals or invoices; this list is read-only.")
 
 leads_tab, deals_tab, invoices_tab = st.tabs(["Leads", "Deals", "Invoices"])
 

@@ -110,6 +110,8 @@ def test_each_role_sees_only_the_buttons_for_its_own_agents(
         fresh = AppTest.from_file(app._script_path, default_timeout=30)
         _signed_in(fresh, north.users[role].id)
         assert _labels(fresh) & every == buttons, role
+        read_only = any("read-only" in i.value for i in fresh.info)
+        assert read_only is (not buttons), role
     assert _runs() == []
 
 
