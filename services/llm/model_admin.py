@@ -33,6 +33,7 @@ from services.uow import UnitOfWork
 BOUND_S = 10.0
 TRY_BOUND_S = 120.0
 MAX_PROMPT = 4_000
+MAX_JOBS = 50
 OPENAI_ONLY_LIMITS = (
     "size, family and quantisation",
     "which models are loaded",
@@ -293,6 +294,9 @@ def start_pull(*, actor: Actor, name: str, now: datetime) -> PullJob:
             started_at=now,
         )
         _JOBS[job.id] = job
+        finished = sorted((j for j in _JOBS.values() if j.done), key=lambda j: j.started_at)
+        for old in finished[: max(0, len(_JOBS) - MAX_JOBS)]:
+            del _JOBS[old.id]  # keep the registry small; finished pulls are in the audit log
     threading.Thread(
         target=_pull, args=(actor, job.id, model), daemon=True, name="revo-model-pull"
     ).start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -56,6 +57,26 @@ def test_an_admin_sees_the_models_tries_one_and_deletes_another(
     assert not app.exception, app.exception
     assert peer.models == ["llama3.2:latest"]
     assert list(app.dataframe[0].value["Model"]) == ["llama3.2:latest"]
+
+
+@pytest.mark.usefixtures("loopback")
+def test_a_pull_goes_on_while_the_admin_is_on_another_page_and_shows_its_progress_on_return(
+    app: AppTest, two_tenants: Pair, peer: OllamaPeer
+) -> None:
+    peer.hold_pull = threading.Event()
+    _signed_in(app, two_tenants[0].users[Role.ADMIN].id)
+    next(t for t in app.text_input if t.label == "Pull a model").input("phi3:mini")
+    app.button(key="FormSubmitter:pull_model-Pull").click().run()
+    assert peer.pull_halfway.wait(5)
+    app.switch_page("pages/home.py").run()  # leave the page while the pull is under way
+    assert not app.exception, app.exception
+    app.switch_page(PAGE).run()
+    shown = [
+        (p.proto.value, p.proto.text.replace("\u2060", "").replace("\\", ""))
+        for p in app.get("progress")
+    ]
+    assert (50, "phi3:mini: downloading") in shown, shown  # the running pull, half-way
+    peer.hold_pull.set()
 
 
 @pytest.mark.usefixtures("loopback")
