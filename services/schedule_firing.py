@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -127,10 +127,42 @@ def _fire_one(session: Session, row: Schedule, now: datetime, worker_id: str) ->
     return skipped, len(subjects)
 
 
+def _advance(schedule_id: int, cron: str, tz: str, *, now: datetime) -> None:
+    """Move a schedule whose occurrence was already fired past ``now`` (never fire it twice)."""
+    with UnitOfWork(None) as uow:
+        uow.session.execute(
+            update(Schedule)
+            .where(Schedule.id == schedule_id, Schedule.next_fire_at <= now)
+            .values(next_fire_at=next_after(cron, tz, now), row_version=Schedule.row_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        uow.commit()
+
+
+def _fire_locked(uow: UnitOfWork, row: Schedule, now: datetime, worker_id: str) -> FireResult:
+    skipped, runs = _fire_one(uow.session, row, now, worker_id)
+    audit.record(
+        uow,
+        action="schedule.fired",
+        entity_type="schedule",
+        entity_id=row.id,
+        after={
+            "occurrence": row.last_occurrence_at.isoformat() if row.last_occurrence_at else None,
+            "skipped": skipped,
+            "runs": runs,
+            "worker": worker_id,
+        },
+        tenant_id=row.tenant_id,
+    )
+    uow.commit()
+    return FireResult(fired=1, skipped=skipped, runs=runs)
+
+
 def fire_due(*, now: datetime, worker_id: str, max_schedules: int = 100) -> FireResult:
     """Fire every schedule whose next occurrence is at or before ``now`` (system work)."""
-    result = FireResult()
+    total = FireResult()
     for _ in range(max_schedules):
+        stale: tuple[int, str, str] | None = None
         with UnitOfWork(None) as uow:
             query = (
                 select(Schedule)
@@ -141,32 +173,20 @@ def fire_due(*, now: datetime, worker_id: str, max_schedules: int = 100) -> Fire
             )
             row = uow.session.scalar(db.row_locked(query, uow.session, skip_locked=True))
             if row is None:
-                return result
+                return total
+            key = (row.id, row.cron, row.timezone)
             try:
-                skipped, runs = _fire_one(uow.session, row, now, worker_id)
-            except IntegrityError:  # another worker fired this occurrence first
-                result.lost += 1
-                continue
-            audit.record(
-                uow,
-                action="schedule.fired",
-                entity_type="schedule",
-                entity_id=row.id,
-                after={
-                    "occurrence": row.last_occurrence_at.isoformat()
-                    if row.last_occurrence_at
-                    else None,
-                    "skipped": skipped,
-                    "runs": runs,
-                    "worker": worker_id,
-                },
-                tenant_id=row.tenant_id,
-            )
-            uow.commit()
-            result.fired += 1
-            result.skipped += skipped
-            result.runs += runs
-    return result
+                one = _fire_locked(uow, row, now, worker_id)
+            except IntegrityError:  # this occurrence was fired already: lose, never repeat
+                total.lost += 1
+                stale = key
+            else:
+                total.fired += one.fired
+                total.skipped += one.skipped
+                total.runs += one.runs
+        if stale is not None:
+            _advance(*stale, now=now)
+    return total
 
 
 class Ticker:

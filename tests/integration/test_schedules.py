@@ -9,14 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from domain.enums import AgentName, InvoiceStatus, Role, RunTrigger
-from domain.models import AgentRun, AuditEntry, Invoice, ScheduleFiring
+from domain.models import AgentRun, AuditEntry, Invoice, Schedule, ScheduleFiring
 from services import db, schedule_firing, schedules
 from services.errors import Conflict, InvalidInput, PermissionDenied
 from services.schedules import ScheduleCreate, ScheduleSelection, ScheduleUpdate
 from services.tenants import TenantWithUsers
+from services.uow import UnitOfWork
 from tests import agent_data
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
@@ -225,10 +226,35 @@ def test_three_workers_fire_each_of_fifty_occurrences_exactly_once(two_tenants: 
         firings = session.scalars(select(ScheduleFiring.occurrence_at)).all()
         runs = session.scalar(select(func.count()).select_from(AgentRun))
         keys = session.scalar(select(func.count(func.distinct(AgentRun.idempotency_key))))
+        audited = session.scalar(select(func.count()).where(AuditEntry.action == "schedule.fired"))
     print(
         f"\nschedule exactly-once ({db.current_engine().dialect.name}): {workers} workers, "
         f"{occurrences} occurrences, firings {len(firings)}, runs {runs}, fired per worker "
         f"{fired}, lost on the unique key {lost}, {elapsed:.2f}s"
     )
     assert sorted(firings) == [start + timedelta(minutes=i) for i in range(occurrences)]
-    assert sum(fired.values()) == occurrences and runs == keys == 2 * occurrences
+    assert sum(fired.values()) == occurrences == audited and runs == keys == 2 * occurrences
+
+
+def test_an_occurrence_already_fired_is_lost_on_the_unique_key_and_the_schedule_moves_on(
+    two_tenants: Pair,
+) -> None:
+    north = two_tenants[0]
+    _invoice(north.tenant.id, "INV-1", date(2026, 3, 1), InvoiceStatus.OVERDUE)
+    created = _dunning(two_tenants)
+    assert created.next_fire_at is not None
+    at = created.next_fire_at
+    assert schedule_firing.fire_due(now=at, worker_id="w1").fired == 1
+    # A worker that read the schedule before the first one committed sees it still due:
+    # put next_fire_at back as that stale read would have it.
+    with UnitOfWork(None) as uow:
+        uow.session.execute(
+            update(Schedule).where(Schedule.id == created.id).values(next_fire_at=at)
+        )
+        uow.commit()
+    late = schedule_firing.fire_due(now=at, worker_id="w2")
+    assert (late.fired, late.lost, late.runs) == (0, 1, 0)
+    assert len(_runs()) == 1
+    [row] = schedules.list_schedules(actor=north.actor(Role.ADMIN))
+    assert row.next_fire_at is not None and row.next_fire_at > at  # not stuck on the old one
+    assert schedule_firing.fire_due(now=at, worker_id="w3").lost == 0
