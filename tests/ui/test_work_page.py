@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 from domain.enums import AgentName, Role, RunStatus, RunTrigger
 from domain.models import AgentRun, ReviewItem
 from pages.components.review_actions import CURRENT
-from services import db, worker
+from services import db, review, worker
+from services.errors import PolicyRefused
 from services.tenants import TenantWithUsers
 from tests import agent_data
 from tests.scripted_llm import ScriptedLLM, configured
@@ -86,6 +87,10 @@ def test_finance_drafts_a_dunning_notice_and_follows_it_to_the_review_item(
     with db.session_factory()() as session:
         item = session.scalars(select(ReviewItem)).one()
     assert (item.run_id, item.triggered_by_id) == (run.id, finance.id)
+    with pytest.raises(PolicyRefused, match="someone else must approve"):  # no self-approval
+        review.approve(
+            actor=north.actor(Role.FINANCE), item_id=item.id, seen_version=item.row_version
+        )
     app.button(key=f"open_{item.id}").click().run()
     assert not app.exception, app.exception
     assert app.session_state[CURRENT] == item.id
