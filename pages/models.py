@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.session import current_user
-from services.llm import model_admin
+from services.llm import model_admin, model_pulls
 
 user = current_user()
 actor = user.actor
@@ -50,7 +50,7 @@ if server.kind == "ollama":
         wanted = st.text_input("Pull a model", placeholder="qwen2.5:7b")
         if st.form_submit_button("Pull"):
             with service_errors():
-                model_admin.start_pull(actor=actor, name=wanted, now=datetime.now(UTC))
+                model_pulls.start_pull(actor=actor, name=wanted, now=datetime.now(UTC))
             st.rerun()
     with delete_col.form("delete_model"):
         doomed = st.selectbox("Delete a model", names)
@@ -69,7 +69,7 @@ if server.kind == "ollama":
 def pulls() -> None:
     """Pulls run in the console process, so they go on when you leave this page."""
     with service_errors():
-        jobs = model_admin.pull_jobs(actor=actor)
+        jobs = model_pulls.pull_jobs(actor=actor)
     for job in jobs:
         label = f"{job.model}: {job.error or job.status}"
         if job.done and job.error:

@@ -1,5 +1,5 @@
 """The Models page's service: what the configured server has and has loaded, delete, "try it",
-pulls as background jobs that outlive the page, and per-model figures from recorded calls.
+and per-model figures from recorded calls (pulls are in services/llm/model_pulls.py).
 
 Ollama answers everything (native /api). llama.cpp's server speaks only the OpenAI API: it
 lists model names at /v1/models and answers chat completions; sizes, families, quantisation,
@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -33,7 +31,6 @@ from services.uow import UnitOfWork
 BOUND_S = 10.0
 TRY_BOUND_S = 120.0
 MAX_PROMPT = 4_000
-MAX_JOBS = 50
 OPENAI_ONLY_LIMITS = (
     "size, family and quantisation",
     "which models are loaded",
@@ -75,18 +72,8 @@ class ModelUsage(BaseModel):
     mean_latency_ms: float | None
 
 
-class PullJob(BaseModel):
-    id: str
-    tenant_id: int
-    model: str
-    status: str
-    fraction: float | None = None
-    done: bool = False
-    error: str | None = None
-    started_at: datetime
-
-
-def _name(name: str) -> str:
+def model_name(name: str) -> str:
+    """A model name as typed, trimmed; InvalidInput for empty, spaced or control characters."""
     text = name.strip()
     if not text or len(text) > 200 or any(c.isspace() or ord(c) < 32 for c in text):
         raise InvalidInput("Give a model name such as llama3.2 or qwen2.5:7b (no spaces).")
@@ -116,7 +103,8 @@ def _field(data: Any, *path: str) -> Any:
     return data
 
 
-def _kind() -> Literal["ollama", "openai"]:
+def server_kind() -> Literal["ollama", "openai"]:
+    """Whether the configured server speaks Ollama's native API or only the OpenAI one."""
     try:
         _json("GET", f"{models.native_url()}/api/version", bound=5.0)
     except NotFound:
@@ -164,8 +152,8 @@ def _str(value: Any) -> str | None:
 def delete_model(*, actor: Actor, name: str) -> None:
     """Delete a model from an Ollama server (audited)."""
     require(actor, Action.MANAGE_MODELS)
-    model = _name(name)
-    if _kind() == "openai":
+    model = model_name(name)
+    if server_kind() == "openai":
         raise InvalidInput("This server speaks only the OpenAI API; it cannot delete models.")
     _json("DELETE", f"{models.native_url()}/api/delete", {"model": model})
     with UnitOfWork(actor) as uow:
@@ -184,11 +172,11 @@ def try_model(
 ) -> TryResult:
     """Send one prompt to a model and measure latency and tokens per second."""
     require(actor, Action.MANAGE_MODELS)
-    model = _name(name)
+    model = model_name(name)
     if not prompt.strip() or len(prompt) > MAX_PROMPT or "\x00" in prompt:
         raise InvalidInput(f"Write a prompt of 1 to {MAX_PROMPT:,} characters (no NUL).")
     started = clock()
-    if _kind() == "ollama":
+    if server_kind() == "ollama":
         body = {"model": model, "prompt": prompt, "stream": False, "options": {"num_predict": 200}}
         out = _json("POST", f"{models.native_url()}/api/generate", body, TRY_BOUND_S)
         latency = int((clock() - started) * 1000)
@@ -255,57 +243,3 @@ def model_usage(*, actor: Actor, now: datetime, days: int = 7) -> list[ModelUsag
         )
         for m, n, tokens, ms in rows
     ]
-
-
-_JOBS: dict[str, PullJob] = {}
-_JOBS_LOCK = threading.Lock()
-
-
-def _set(job_id: str, **changes: Any) -> None:
-    with _JOBS_LOCK:
-        _JOBS[job_id] = _JOBS[job_id].model_copy(update=changes)
-
-
-def _pull(actor: Actor, job_id: str, model: str) -> None:
-    try:
-        for part in models.pull_model(actor=actor, name=model):
-            _set(job_id, status=part.status or "pulling", fraction=part.fraction)
-        _set(job_id, status="success", fraction=1.0, done=True)
-    except Exception as exc:  # the job reports its failure; the thread must not die silently
-        message = getattr(exc, "message", None) or str(exc)
-        _set(job_id, status="failed", error=str(message)[:500], done=True)
-
-
-def start_pull(*, actor: Actor, name: str, now: datetime) -> PullJob:
-    """Pull a model in the background (one job per model at a time); watch it with pull_jobs."""
-    require(actor, Action.MANAGE_MODELS)
-    model = _name(name)
-    if _kind() == "openai":
-        raise InvalidInput("This server speaks only the OpenAI API; it cannot pull models.")
-    with _JOBS_LOCK:
-        for job in _JOBS.values():
-            if job.tenant_id == actor.tenant_id and job.model == model and not job.done:
-                return job
-        job = PullJob(
-            id=uuid.uuid4().hex[:12],
-            tenant_id=actor.tenant_id,
-            model=model,
-            status="starting",
-            started_at=now,
-        )
-        _JOBS[job.id] = job
-        finished = sorted((j for j in _JOBS.values() if j.done), key=lambda j: j.started_at)
-        for old in finished[: max(0, len(_JOBS) - MAX_JOBS)]:
-            del _JOBS[old.id]  # keep the registry small; finished pulls are in the audit log
-    threading.Thread(
-        target=_pull, args=(actor, job.id, model), daemon=True, name="revo-model-pull"
-    ).start()
-    return job
-
-
-def pull_jobs(*, actor: Actor) -> list[PullJob]:
-    """This tenant's pulls in this console process, newest first."""
-    require(actor, Action.MANAGE_MODELS)
-    with _JOBS_LOCK:
-        jobs = [j for j in _JOBS.values() if j.tenant_id == actor.tenant_id]
-    return sorted(jobs, key=lambda j: j.started_at, reverse=True)[:20]

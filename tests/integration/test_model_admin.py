@@ -14,7 +14,7 @@ from domain.enums import Role
 from domain.models import AuditEntry
 from services import db
 from services.errors import InvalidInput, PermissionDenied
-from services.llm import model_admin
+from services.llm import model_admin, model_pulls
 from services.tenants import TenantWithUsers
 from tests.integration.metrics_data import DAY2, seed_metrics
 from tests.integration.ollama_peer import OllamaPeer
@@ -74,7 +74,7 @@ def test_an_openai_only_server_shows_names_and_says_what_it_cannot_do(
     with pytest.raises(InvalidInput, match="cannot delete"):
         model_admin.delete_model(actor=admin, name="qwen2.5:7b")
     with pytest.raises(InvalidInput, match="cannot pull"):
-        model_admin.start_pull(actor=admin, name="phi3", now=NOW)
+        model_pulls.start_pull(actor=admin, name="phi3", now=NOW)
     tried = model_admin.try_model(
         actor=admin, name="qwen2.5:7b", prompt="hi", clock=iter([1.0, 1.5]).__next__
     )
@@ -108,15 +108,15 @@ def test_a_pull_runs_in_the_background_with_progress_and_ends_audited(
     north, south = two_tenants
     admin = north.actor(Role.ADMIN)
     peer.hold_pull = threading.Event()
-    job = model_admin.start_pull(actor=admin, name="phi3:mini", now=NOW)
+    job = model_pulls.start_pull(actor=admin, name="phi3:mini", now=NOW)
     assert peer.pull_halfway.wait(5)
 
-    def mine() -> model_admin.PullJob:  # jobs live in the process, so earlier tests' are listed
-        return next(j for j in model_admin.pull_jobs(actor=admin) if j.id == job.id)
+    def mine() -> model_pulls.PullJob:  # jobs live in the process, so earlier tests' are listed
+        return next(j for j in model_pulls.pull_jobs(actor=admin) if j.id == job.id)
 
     _until(lambda: mine().fraction == 0.5)
-    assert model_admin.start_pull(actor=admin, name="phi3:mini", now=NOW).id == job.id  # one job
-    others = model_admin.pull_jobs(actor=south.actor(Role.ADMIN))
+    assert model_pulls.start_pull(actor=admin, name="phi3:mini", now=NOW).id == job.id  # one job
+    others = model_pulls.pull_jobs(actor=south.actor(Role.ADMIN))
     assert job.id not in {j.id for j in others}  # another tenant's
     peer.hold_pull.set()
     _until(lambda: mine().done)
@@ -131,7 +131,7 @@ def test_hostile_model_names_and_prompts_are_refused(
 ) -> None:
     admin = two_tenants[0].actor(Role.ADMIN)
     with pytest.raises(InvalidInput, match="model name"):
-        model_admin.start_pull(actor=admin, name=name, now=NOW)
+        model_pulls.start_pull(actor=admin, name=name, now=NOW)
     with pytest.raises(InvalidInput, match="prompt"):
         model_admin.try_model(actor=admin, name="llama3.2", prompt="x" * 4001)
     assert [r for r in peer.requests if r[1] in ("/api/pull", "/api/generate")] == []
