@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -24,8 +25,12 @@ if flash := st.session_state.pop("schedules_flash", None):
     st.success(plain(flash))
 
 
-def _when(at: datetime | None) -> str:
-    return f"{at:%Y-%m-%d %H:%M} UTC" if at else "—"
+def _when(at: datetime | None, tz: str | None = None) -> str:
+    if at is None:
+        return "—"
+    if tz:  # the schedule's own zone is what its cron means
+        return f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} {tz}"
+    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 def _selection(prefix: str, current: dict[str, object]) -> dict[str, object]:
@@ -56,7 +61,7 @@ if rows:
     st.dataframe(
         [
             {"Name": r.name, "Agent": r.agent.value, "Cron": r.cron, "Time zone": r.timezone,
-             "Enabled": r.enabled, "Next": _when(r.next_fire_at),
+             "Enabled": r.enabled, "Next": _when(r.next_fire_at, r.timezone),
              "Last occurrence": _when(r.last_occurrence_at)}
             for r in rows
         ],
