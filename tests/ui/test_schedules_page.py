@@ -61,7 +61,8 @@ def test_an_admin_is_told_what_is_wrong_then_creates_and_disables_a_schedule(
         7,
     )
     assert schedules.list_schedules(actor=south.actor(Role.ADMIN)) == []
-    assert list(app.dataframe[0].value["Next"])[0].endswith("07:00 Europe/Berlin")
+    [next_run] = list(app.dataframe[0].value["Next"])
+    assert next_run.endswith("07:00 Europe/Berlin")
 
     next(c for c in app.checkbox if c.label == "Enabled").uncheck()
     app.button(key=f"FormSubmitter:edit_schedule_{row.id}_{row.row_version}-Save changes").click()
