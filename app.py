@@ -22,8 +22,12 @@ from web import asgi
 PAGES: list[tuple[Action, str, str, str]] = [
     (Action.VIEW_HOME, "pages/home.py", "Home", ":material/home:"),
     (Action.VIEW_REVIEW_QUEUE, "pages/review_queue.py", "Review queue", ":material/fact_check:"),
+    (Action.TRIGGER_RUN, "pages/work.py", "Work", ":material/work:"),
     (Action.VIEW_METRICS, "pages/metrics.py", "Run metrics", ":material/monitoring:"),
     (Action.VIEW_INVESTIGATIONS, "pages/investigations.py", "Investigations", ":material/search:"),
+    (Action.MANAGE_PROMPTS, "pages/prompts.py", "Prompts", ":material/edit_note:"),
+    (Action.MANAGE_SCHEDULES, "pages/schedules.py", "Schedules", ":material/schedule:"),
+    (Action.MANAGE_MODELS, "pages/models.py", "Models", ":material/memory:"),
     (Action.MANAGE_USERS, "pages/people.py", "People", ":material/group:"),
     (Action.MANAGE_USERS, "pages/api_tokens.py", "API tokens", ":material/key:"),
     (Action.MANAGE_ALERTS, "pages/alerts.py", "Alert rules", ":material/notifications_active:"),

@@ -14,7 +14,8 @@ from services import runs as runs_service
 
 MAX_ID = 2**63 - 1  # the ids are 64-bit in both engines
 
-Tenant = Annotated[str, typer.Option(help="Tenant slug (acts as its first active admin).")]
+Tenant = Annotated[str, typer.Option(help="Tenant slug.")]
+ListTenant = Annotated[str, typer.Option(help="Tenant slug (reads as its first active admin).")]
 
 
 def run(
@@ -23,13 +24,21 @@ def run(
         int, typer.Option(min=1, max=MAX_ID, help="Id of the lead, deal, invoice... to work on.")
     ],
     tenant: Tenant,
+    as_: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            metavar="EMAIL",
+            help="Who triggers the run (a user of the tenant): four-eyes rules then apply to them.",
+        ),
+    ],
     key: Annotated[
         str | None, typer.Option(help="Idempotency key: the same key returns the same run.")
     ] = None,
 ) -> None:
-    """Enqueue an agent run; a worker (or the console's embedded one) executes it."""
+    """Enqueue an agent run as a named user; a worker (or the console's embedded one) runs it."""
     maintenance.connect(url=maintenance.database_url())
-    actor = tenants.admin_actor(slug=tenant)
+    actor = tenants.member_actor(slug=tenant, email=as_)
     queued = runs_service.enqueue(actor=actor, agent=agent, subject_id=subject, idempotency_key=key)
     print(
         f"run #{queued.id} {queued.agent.value} on {queued.subject_type} "
@@ -38,7 +47,7 @@ def run(
 
 
 def runs(
-    tenant: Tenant,
+    tenant: ListTenant,
     status: Annotated[
         runs_service.RunStatus | None, typer.Option(help="Only runs in this status.")
     ] = None,

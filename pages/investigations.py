@@ -6,7 +6,13 @@ from datetime import timedelta
 
 import streamlit as st
 
-from pages.components import correlation_panels, ingest_panel, investigation_detail, timeline
+from pages.components import (
+    correlation_panels,
+    ingest_panel,
+    investigation_detail,
+    run_buttons,
+    timeline,
+)
 from pages.components.feedback import service_errors
 from pages.components.investigation_list import OPEN_KEY, create_form, render_list
 from pages.components.session import current_user
@@ -41,6 +47,9 @@ if st.button("All investigations", icon=":material/arrow_back:"):
     del st.query_params[OPEN_KEY]
     st.rerun()
 investigation_detail.header(item, users)
+run_buttons.buttons(actor, "investigation", item.id)
+run_buttons.progress(actor)
+investigation_detail.hypotheses(actor, item.id)
 
 st.subheader("Timeline")
 a, b, c, d = st.columns([1, 1, 2, 2])

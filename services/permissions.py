@@ -27,6 +27,7 @@ class Action(StrEnum):
     MANAGE_POLICIES = "manage_policies"
     MANAGE_ALERTS = "manage_alerts"  # notification channels, webhooks, alert rules
     MANAGE_MY_NOTIFICATIONS = "manage_my_notifications"
+    MANAGE_SCHEDULES = "manage_schedules"
 
 
 A = Action

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.enums import Role
 from domain.models import Tenant, User
@@ -128,4 +128,21 @@ def admin_actor(*, slug: str) -> Actor:
         )
         if user is None:
             raise NotFound(f"Tenant {slug!r} has no active admin to act as.")
+        return UserRead.model_validate(user).as_actor()
+
+
+def member_actor(*, slug: str, email: str) -> Actor:
+    """The tenant's active user with this email, acting at the command line as themselves."""
+    address = email.strip().lower()
+    with UnitOfWork(None, readonly=True) as uow:
+        tenant = uow.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            raise NotFound(f"There is no tenant {slug!r}.")
+        user = uow.session.scalar(
+            select(User).where(
+                User.tenant_id == tenant.id, func.lower(User.email) == address, User.is_active
+            )
+        )
+        if user is None:
+            raise NotFound(f"Tenant {slug!r} has no active user {email!r} to act as.")
         return UserRead.model_validate(user).as_actor()

@@ -26,7 +26,7 @@ from domain import transitions
 from domain.base import utcnow
 from domain.enums import AgentName, RunStatus
 from domain.models import AgentRun
-from services import audit, db, logs
+from services import audit, db, logs, schedule_firing
 from services.config import get_settings
 from services.errors import DatabaseUnavailable, ServiceError
 from services.llm.client import get_client
@@ -226,10 +226,12 @@ def run_worker(
     halt = stop or threading.Event()
     logs.bind(worker=wid)
     sweep = _Sweep(settings.review_sweep_s)
+    schedules = schedule_firing.Ticker(wid)
     next_notify = 0.0
     done = 0
     while not halt.is_set():
         sweep.maybe_run()
+        schedules.maybe_run()  # due schedule occurrences become queued runs, once each
         if time.monotonic() >= next_notify:  # the outbox, digests and alert rules
             next_notify = time.monotonic() + settings.notify_tick_s
             notify_jobs.tick(worker_id=wid, now=utcnow())

@@ -30,6 +30,7 @@ from domain.models.notify import (
 from domain.models.pipeline import Contract, Deal, EmailMessage, Invoice, Lead, NegotiationRound
 from domain.models.review import ReviewItem
 from domain.models.runs import AgentRun, LLMCall, Prompt
+from domain.models.schedules import Schedule, ScheduleFiring
 from domain.models.tenancy import Tenant, User
 
 __all__ = [
@@ -66,6 +67,8 @@ __all__ = [
     "Prompt",
     "QuarantinedRecord",
     "ReviewItem",
+    "Schedule",
+    "ScheduleFiring",
     "ServiceDependency",
     "Tenant",
     "User",

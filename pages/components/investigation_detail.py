@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.moments import utc_moment
+from services import work
 from services.actor import Actor
 from services.ingest import quarantine
 from services.investigations import service as investigations
@@ -33,6 +34,17 @@ def header(item: InvestigationRead, users: dict[int, str]) -> None:
     )
     if item.root_cause:
         st.info(f"**Root cause:** {plain(item.root_cause)}")
+
+
+def hypotheses(actor: Actor, investigation_id: int) -> None:
+    """The root-cause hypotheses drafted for this investigation and where their review stands."""
+    with service_errors():
+        drafts = work.subject_reviews(
+            actor=actor, subject_type="investigation", subject_id=investigation_id
+        )
+    for d in drafts:
+        if d.kind == "rca_hypothesis":
+            st.warning(f"**Hypothesis #{d.id} ({d.status.value} review):** {plain(d.summary)}")
 
 
 def status_form(actor: Actor, item: InvestigationRead) -> None:

@@ -143,7 +143,7 @@ def test_seeding_an_unmigrated_database_says_to_upgrade_first(tmp_path: Path) ->
         (("seed", "bulk", "--runs", "-5"), "sqlite:///x.db", "'--runs'"),
         (("runs", "--tenant", "north", "--status", "bogus"), "sqlite:///x.db", "'--status'"),
         (("ingest", "mail", "f.log", "--tenant", "north"), "sqlite:///x.db", "'source'"),
-        (("run", "sdr", "--tenant", "north"), "sqlite:///x.db", "'--subject'"),
+        (("run", "sdr", "--tenant", "north", "--as", "a@b.c"), "sqlite:///x.db", "'--subject'"),
         (("up", "--address", "0.0.0.0"), "sqlite:///x.db", "non-loopback"),
         (("db", "current"), "sqlite:///x.db", "revo_llm_timeout_s"),
     ],
@@ -194,7 +194,7 @@ def test_an_unknown_revision_is_one_line_and_changes_nothing(fresh_url: str, act
 def test_a_subject_id_beyond_64_bits_is_refused_as_a_bad_argument(
     two_tenants: tuple[TenantWithUsers, TenantWithUsers], db_url: str
 ) -> None:
-    args = ("run", "sdr", "--subject", "99999999999999999999", "--tenant", "north")
+    args = ("run", "sdr", "--subject", "99999999999999999999", "--tenant", "north", "--as", "a@b.c")
     result = revo(*args, url=db_url)
     assert result.returncode == 2
     assert "'--subject'" in _one_error_line(result)

@@ -297,7 +297,11 @@ def test_cli_enqueues_idempotently_and_lists_runs(
     monkeypatch.setenv("REVO_DATABASE_URL", db_url)
     with configured(monkeypatch, llm):
         lead_id = agent_data.lead(two_tenants[0].tenant.id)
+        sdr = two_tenants[0].users[Role.SDR]
         args = ["run", "sdr", "--subject", str(lead_id), "--tenant", "north", "--key", "cli-1"]
+        assert revo(args) == 2  # without --as it refuses: a run always has a named triggerer
+        assert "'--as'" in capsys.readouterr().err
+        args += ["--as", sdr.email.upper()]
         assert revo(args) == 0 and revo(args) == 0
         first, second = capsys.readouterr().out.strip().splitlines()
         assert first == second and first.endswith(": queued")
@@ -305,5 +309,15 @@ def test_cli_enqueues_idempotently_and_lists_runs(
         assert revo(["runs", "--tenant", "north"]) == 0
         listing = capsys.readouterr().out
         assert "sdr" in listing and "succeeded" in listing and f"lead #{lead_id}" in listing
-        assert revo(["run", "sdr", "--subject", "999999", "--tenant", "north"]) == 1
+        missing = ["run", "sdr", "--subject", "999999", "--tenant", "north", "--as", sdr.email]
+        assert revo(missing) == 1
         assert "no lead #999999" in capsys.readouterr().err
+        finance = two_tenants[0].users[Role.FINANCE].email
+        assert revo([*args[:-2], "--key", "cli-2", "--as", finance]) == 1  # not their agent
+        assert "may not run the sdr agent" in capsys.readouterr().err
+        stranger = two_tenants[1].users[Role.SDR].email
+        assert revo([*args[:-2], "--key", "cli-3", "--as", stranger]) == 1  # another tenant's
+        assert "no active user" in capsys.readouterr().err
+        with db.session_factory()() as session:
+            triggered = set(session.scalars(select(AgentRun.triggered_by_id)).all())
+        assert triggered == {sdr.id}
