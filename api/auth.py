@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Header
 
 from api.problems import ApiProblem
 from services import api_tokens
@@ -43,8 +43,8 @@ class TokenBuckets:
 BUCKETS = TokenBuckets()
 
 
-def identity(authorization: Annotated[str | None, Header()] = None) -> TokenIdentity:
-    """The token identity of the request, or a 401 problem."""
+def identity(authorization: str | None) -> TokenIdentity:
+    """The token identity of a request's Authorization header, or a 401/429 problem."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise ApiProblem(
             401, "Not signed in", "Send 'Authorization: Bearer <API token>'.", headers=_BEARER
@@ -66,10 +66,13 @@ def identity(authorization: Annotated[str | None, Header()] = None) -> TokenIden
     return found
 
 
-def scoped(scope: Scope) -> Callable[[TokenIdentity], Actor]:
-    """A dependency giving the acting service account if the token carries ``scope``."""
+def scoped(scope: Scope) -> Callable[[str | None], Actor]:
+    """A dependency giving the acting service account if the token carries ``scope``.
 
-    def dependency(found: Annotated[TokenIdentity, Depends(identity)]) -> Actor:
+    One dependency, not two chained ones: each sync dependency is a hop to the thread pool."""
+
+    def dependency(authorization: Annotated[str | None, Header()] = None) -> Actor:
+        found = identity(authorization)
         if scope.value not in found.scopes:
             raise ApiProblem(
                 403,

@@ -33,15 +33,16 @@ SLOW_POLL_S = 1.0  # re-read for decisions made in another process
 
 
 @router.post("", response_model=ReviewState, status_code=201)
-def submit_review(
+async def submit_review(
     submission: ReviewSubmissionCreate,
     response: Response,
     actor: Submitter,
     idempotency_key: Annotated[str, Header(min_length=1, max_length=200)],
 ) -> ReviewState:
     """Hold an action for a human decision; the same Idempotency-Key returns the same item."""
-    result = submissions.submit(
-        actor=actor, idempotency_key=idempotency_key, submission_in=submission
+    # Async with one explicit hop: a sync route would take a second hop to serialize.
+    result = await run_in_threadpool(
+        submissions.submit, actor=actor, idempotency_key=idempotency_key, submission_in=submission
     )
     if not result.created:
         response.status_code = 200
