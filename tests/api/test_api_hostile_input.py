@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -99,3 +101,15 @@ def test_openapi_and_docs_live_under_the_mount(http: httpx.Client) -> None:
     assert spec.status_code == 200 and "/v1/reviews" in spec.json()["paths"]
     docs = http.get("/api/docs")
     assert docs.status_code == 200 and "/api/v1/openapi.json" in docs.text
+
+
+def test_docs_reference_only_same_origin_assets_and_they_are_served(http: httpx.Client) -> None:
+    docs = http.get("/api/docs").text
+    assert "<script>" not in docs  # no inline script: the console's CSP would refuse it
+    refs = re.findall(r'(?:src|href)="([^"]+)"', docs)
+    assert len(refs) >= 3 and all(ref.startswith("/api/docs/") for ref in refs)
+    for ref in refs:
+        asset = http.get(ref)
+        assert asset.status_code == 200 and asset.content, ref
+    assert "SwaggerUIBundle" in http.get("/api/docs/start.js").text
+    assert http.get("/api/docs/assets/").status_code == 404  # no directory listing
