@@ -29,7 +29,6 @@ from services.review.submissions import (
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 Submitter = Annotated[Actor, Depends(scoped(Scope.REVIEWS_SUBMIT))]
 Reader = Annotated[Actor, Depends(scoped(Scope.REVIEWS_READ))]
-SLOW_POLL_S = 1.0  # re-read for decisions made in another process
 
 
 @router.post("", response_model=ReviewState, status_code=201)
@@ -56,7 +55,7 @@ async def _wait(actor: Actor, item_id: int, seconds: float) -> None:
     woken = asyncio.Event()
     unsubscribe = signals.subscribe(item_id, lambda: loop.call_soon_threadsafe(woken.set))
     deadline = time.monotonic() + seconds
-    pause = 0.05
+    reread = get_settings().api_wait_reread_s
     try:
         while True:
             woken.clear()  # before the read: a decision committed after it still wakes us
@@ -67,8 +66,7 @@ async def _wait(actor: Actor, item_id: int, seconds: float) -> None:
             if found[0] is not ReviewStatus.PENDING or left <= 0:
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=min(pause, left))
-            pause = min(pause * 2, SLOW_POLL_S)
+                await asyncio.wait_for(woken.wait(), timeout=min(reread, left))
     finally:
         unsubscribe()
 

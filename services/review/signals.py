@@ -43,6 +43,12 @@ def waiting() -> int:
         return len(_subscribers)
 
 
+def subscribed(item_id: int) -> bool:
+    """Whether someone waits on the item."""
+    with _lock:
+        return item_id in _subscribers
+
+
 def _after_flush(session: Session, _ctx: Any) -> None:
     if not _subscribers:
         return
