@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import docs, events, investigations, problems, reviews, runs
+from api.auth import ReadAudit
 from api.guard import InputGuard
 from api.ops import RequestTimer
 
@@ -29,6 +30,7 @@ def create_app() -> FastAPI:
     docs.install(app)
     for module in (reviews, runs, events, investigations):
         app.include_router(module.router)
+    app.add_middleware(ReadAudit)
     app.add_middleware(InputGuard)
     app.add_middleware(RequestTimer)
     return app

@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata is complete."""
 
-from domain.models.api import ApiSubmission, ApiToken
+from domain.models.api import ApiRateWindow, ApiSubmission, ApiToken
 from domain.models.audit import AuditEntry
 from domain.models.identity import AuthSession
 from domain.models.ingest import (
@@ -26,6 +26,7 @@ from domain.models.tenancy import Tenant, User
 
 __all__ = [
     "AgentRun",
+    "ApiRateWindow",
     "ApiSubmission",
     "ApiToken",
     "AuditEntry",
