@@ -6,6 +6,8 @@ Serves the API (mounted at /api as in the console) with uvicorn in a child proce
 then prints one line per figure, ``<metric> <value> <unit>``:
 
     api.submit.p50_ms / api.submit.p95_ms                POST /api/v1/reviews, one client
+    api.submit.server_cpu_ms                             server CPU per submit (steadier than
+                                                         latency on a loaded machine)
     api.decision_to_poller.p50_ms / ...p95_ms            a reviewer's approval in the serving
                                                          process to the long-poller's answer
     api.rss_before_mb / api.rss_growth_mb                server RSS, and its growth with the
@@ -89,6 +91,12 @@ def _line(metric: str, value: float, unit: str) -> None:
     print(f"{metric} {shown} {unit}", flush=True)
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used (less sensitive to load than latency)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
@@ -104,6 +112,7 @@ async def _measure(
         for i in range(20):  # warm up
             await http.post("/api/v1/reviews", json=ACTION, headers={"Idempotency-Key": f"w{i}"})
         took = []
+        cpu = _cpu_s(pid)
         for i in range(submits):
             started = time.perf_counter()
             r = await http.post(
@@ -113,6 +122,7 @@ async def _measure(
             assert r.status_code == 201, r.text
         _line("api.submit.p50_ms", _p(took, 50), "ms")
         _line("api.submit.p95_ms", _p(took, 95), "ms")
+        _line("api.submit.server_cpu_ms", (_cpu_s(pid) - cpu) * 1000 / submits, "ms")
         _line("api.submit.n", submits, "requests")
 
         lags = []
