@@ -18,13 +18,14 @@ from services.errors import PermissionDenied
 
 _BEARER = {"WWW-Authenticate": "Bearer"}
 ACTOR_KEY = "revo_token_actor"  # request.state: who the call acts as, for the read audit
-# What a read is about, by the router's tag (its first int path parameter is the id).
-ENTITIES = {
-    "reviews": "review_item",
-    "runs": "agent_run",
-    "investigations": "investigation",
-    "events": "event",
+# What a read is about: by its id's path parameter, else (a list) by the router's tag.
+ENTITY_IDS = {
+    "item_id": "review_item",
+    "run_id": "agent_run",
+    "investigation_id": "investigation",
+    "event_id": "event",
 }
+ENTITIES = {"reviews": "review_item", "runs": "agent_run", "investigations": "investigation"}
 
 
 def identity(authorization: str | None) -> TokenIdentity:
@@ -102,12 +103,17 @@ async def _record(scope: Scope, status: int) -> None:
     if not isinstance(actor, Actor) or route is None:
         return  # no token got through (401/403 before the actor was known): nothing was read
     tags = getattr(route, "tags", None) or [""]
-    ids = [int(v) for v in scope.get("path_params", {}).values() if str(v).isdigit()]
+    entity_type, entity_id = ENTITIES.get(str(tags[0]), "api"), None
+    for name, value in scope.get("path_params", {}).items():
+        if name in ENTITY_IDS:
+            entity_type = ENTITY_IDS[name]
+            digits = str(value)
+            entity_id = int(digits) if digits.isdigit() and len(digits) < 19 else None
     await run_in_threadpool(
         api_usage.record_read,
         actor=actor,
         route=f"GET {getattr(route, 'path', '?')}",
         status=status,
-        entity_type=ENTITIES.get(str(tags[0]), "api"),
-        entity_id=ids[0] if ids and ids[0] < 2**63 else None,
+        entity_type=entity_type,
+        entity_id=entity_id,
     )
