@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import scoped
+from api.params import RowId
 from services import api_decisions
 from services import review as reviews
 from services.actor import Actor
@@ -73,7 +74,7 @@ async def _wait(actor: Actor, item_id: int, seconds: float) -> None:
 
 @router.get("/{item_id}", response_model=ReviewState)
 async def get_review(
-    item_id: int,
+    item_id: RowId,
     actor: Reader,
     wait: Annotated[float, Query(ge=0, le=600, allow_inf_nan=False)] = 0,
 ) -> ReviewState:
@@ -84,14 +85,14 @@ async def get_review(
 
 
 @router.post("/{item_id}/execution", response_model=ReviewState)
-def report_execution(item_id: int, report: ExecutionReport, actor: Submitter) -> ReviewState:
+def report_execution(item_id: RowId, report: ExecutionReport, actor: Submitter) -> ReviewState:
     """Report that an approved external action was carried out (or failed)."""
     return submissions.report_execution(actor=actor, item_id=item_id, report_in=report)
 
 
 class DecisionIn(BaseModel):
     decision: Literal["approve", "reject"]
-    seen_version: int
+    seen_version: int = Field(ge=0, le=2**31 - 1)
     edited_payload: dict[str, Any] | None = None
     reason_code: ReasonCode | None = None
     comment: str = Field(default="", max_length=2000)
@@ -101,7 +102,7 @@ Decider = Annotated[Actor, Depends(scoped(Scope.REVIEWS_DECIDE))]
 
 
 @router.post("/{item_id}/decision", response_model=ReviewState)
-def decide(item_id: int, decision_in: DecisionIn, token_actor: Decider) -> ReviewState:
+def decide(item_id: RowId, decision_in: DecisionIn, token_actor: Decider) -> ReviewState:
     """Decide as the tenant's named integration user (403 unless the tenant named one)."""
     actor = api_decisions.deciding_actor(token_actor=token_actor)
     if decision_in.decision == "reject":
