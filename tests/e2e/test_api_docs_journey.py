@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,3 +38,10 @@ def test_api_docs_render_the_operations_from_the_consoles_own_origin(
     assert refused == []
     assert hosts <= {origin, ""}
     page.close()
+
+
+def test_the_console_answers_readyz_as_the_container_healthcheck_asks(console_url: str) -> None:
+    # The Dockerfile's HEALTHCHECK runs exactly this against the same `streamlit run app.py`.
+    with urllib.request.urlopen(f"{console_url}/readyz", timeout=4) as answer:
+        body = json.loads(answer.read())
+    assert body["ready"] is True and body["checks"]["database"]["status"] == "ok"
