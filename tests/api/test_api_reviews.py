@@ -7,15 +7,16 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from domain.enums import ReasonCode, Role
 from services import api_tokens, audit, db
 from services import review as reviews
 from services.config import get_settings
 from services.errors import PermissionDenied
-from services.review import signals
+from services.review import replica_signals, signals
 from services.tenants import TenantWithUsers
 from tests.api.conftest import ACTION, bearer, make_token
 
@@ -294,3 +295,67 @@ def test_api_decisions_are_refused_until_the_tenant_names_an_integration_user(
     approved = next(e for e in trail if e.action == "review.approved")
     assert approved.actor_id == north.users[Role.REVIEWER].id
     assert "via API token #" in approved.actor_label
+
+
+ON_POSTGRES = pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@ON_POSTGRES
+def test_on_postgres_a_decision_committed_by_another_replica_wakes_the_waiter_at_once(
+    http: httpx.Client, two_tenants: Tenants, slow_reread: float, db_url: str
+) -> None:
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "replica-1").json()
+    answer: dict[str, object] = {}
+
+    def wait() -> None:
+        r = http.get(f"/api/v1/reviews/{item['id']}?wait=20", headers=bearer(secret))
+        answer.update(body=r.json(), at=time.monotonic())
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    _until_waiting(item["id"], waiter)
+    deadline = time.monotonic() + 10
+    while not replica_signals.listening(db.current_engine()):
+        assert time.monotonic() < deadline, "the replica listener never listened"
+        time.sleep(0.005)
+    # Another replica's transaction, as its session sends it: the change and its NOTIFY.
+    other = create_engine(db_url)
+    with other.begin() as conn:
+        conn.execute(
+            text("UPDATE review_items SET status = 'approved' WHERE id = :id"), {"id": item["id"]}
+        )
+        conn.execute(
+            text("SELECT pg_notify(:channel, :ids)"),
+            {"channel": replica_signals.CHANNEL, "ids": str(item["id"])},
+        )
+    changed_at = time.monotonic()
+    other.dispose()
+    waiter.join(timeout=30)
+    assert answer["body"]["status"] == "approved"  # type: ignore[index]
+    assert float(answer["at"]) - changed_at < 1.0  # type: ignore[arg-type]
+
+
+@ON_POSTGRES
+def test_on_postgres_a_review_decision_notifies_the_other_replicas_when_it_commits(
+    http: httpx.Client, two_tenants: Tenants, db_url: str
+) -> None:
+    north, _ = two_tenants
+    item = _submit(http, make_token(north), "replica-2").json()
+    conninfo = db_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as listener:
+        listener.execute(f"LISTEN {replica_signals.CHANNEL}")
+        with pytest.raises(PermissionDenied):  # a refused decision rolls back: no notification
+            reviews.approve(
+                actor=api_tokens.authenticate(secret=make_token(north)).actor,
+                item_id=item["id"],
+                seen_version=item["row_version"],
+            )
+        reviews.approve(
+            actor=north.actor(Role.REVIEWER), item_id=item["id"], seen_version=item["row_version"]
+        )
+        notes = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+    assert str(item["id"]) in notes[0].split(",")
