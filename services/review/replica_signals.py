@@ -40,19 +40,23 @@ class _Listener:
 
 
 def _listen(conninfo: str, wake: Callable[[set[int]], None], ready: threading.Event) -> None:
+    failures = 0
     while True:
         try:
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
                 ready.set()
+                failures = 0
                 while True:
                     for note in conn.notifies(timeout=5.0):
                         ids = {int(p) for p in note.payload.split(",") if p.isdigit()}
                         if ids:
                             wake(ids)
-        except Exception:  # the database went away: retry; waiters re-read meanwhile
+        except Exception as exc:  # the database went away: retry; waiters re-read meanwhile
             ready.clear()
-            log.warning("review wake-up listener lost its connection", exc_info=True)
+            if failures % 60 == 0:  # once an outage, then once a minute
+                log.warning("review wake-up listener: %s; retrying", str(exc).strip()[:300])
+            failures += 1
             time.sleep(RECONNECT_S)
 
 
