@@ -50,10 +50,10 @@ USER 10001:10001
 
 EXPOSE 8501
 
-# No curl in slim images: ask Streamlit's health endpoint with the standard library.
-# urlopen raises on connection errors and non-2xx answers, so any failure exits non-zero.
+# No curl in slim images: ask /readyz with the standard library. It answers 503 (urlopen raises,
+# the check exits non-zero) while the database is unreachable or its migrations are behind.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/readyz', timeout=4)"]
 
 # Migrate, then replace the shell with Streamlit so it gets SIGTERM directly.
 CMD ["sh", "-c", "revo db upgrade && exec streamlit run app.py --server.address 0.0.0.0 --server.port 8501 --server.headless true"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import events, investigations, problems, reviews, runs
+from api import docs, events, investigations, problems, reviews, runs
+from api.auth import ReadAudit
 from api.guard import InputGuard
 from api.ops import RequestTimer
 
@@ -22,12 +23,14 @@ def create_app() -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_url="/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # api/docs.py serves them from our own origin
         redoc_url=None,
     )
     problems.install(app)
+    docs.install(app)
     for module in (reviews, runs, events, investigations):
         app.include_router(module.router)
+    app.add_middleware(ReadAudit)
     app.add_middleware(InputGuard)
     app.add_middleware(RequestTimer)
     return app

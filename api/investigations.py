@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import scoped
+from api.params import RowId
 from services.actor import Actor
 from services.api_tokens import Scope
 from services.investigations import query, service
@@ -42,12 +43,12 @@ def search_investigations(
 
 
 @router.get("/investigations/{investigation_id}", response_model=InvestigationRead)
-def get_investigation(investigation_id: int, actor: Reader) -> InvestigationRead:
+def get_investigation(investigation_id: RowId, actor: Reader) -> InvestigationRead:
     """One investigation."""
     return service.get(actor=actor, investigation_id=investigation_id)
 
 
 @router.get("/events/{event_id}", response_model=EventRead)
-def get_event(event_id: int, actor: Reader) -> EventRead:
+def get_event(event_id: RowId, actor: Reader) -> EventRead:
     """One ingested event."""
     return query.get_event(actor=actor, event_id=event_id)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
 from services import errors
@@ -146,8 +147,44 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+class Problem(BaseModel):
+    """RFC 9457 problem details; some carry more members (errors, rule, required_scope, limit)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+def _documented(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec saying what the API really answers on errors: problem+json, never plain JSON."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema()
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    body = {"content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "The input is not valid", **body}
+            responses["default"] = {"description": "An error, as RFC 9457 problem details", **body}
+    return spec
+
+
 def install(app: FastAPI) -> None:
-    """Map every error to problem+json on the app."""
+    """Map every error to problem+json on the app, and say so in its OpenAPI spec."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _documented(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(errors.ServiceError, _service_error)
     app.add_exception_handler(ApiProblem, _api_problem)
     app.add_exception_handler(RequestValidationError, _validation)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import scoped
+from api.params import RowId
 from services import api_decisions
 from services import review as reviews
 from services.actor import Actor
@@ -29,19 +30,19 @@ from services.review.submissions import (
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 Submitter = Annotated[Actor, Depends(scoped(Scope.REVIEWS_SUBMIT))]
 Reader = Annotated[Actor, Depends(scoped(Scope.REVIEWS_READ))]
-SLOW_POLL_S = 1.0  # re-read for decisions made in another process
 
 
 @router.post("", response_model=ReviewState, status_code=201)
-def submit_review(
+async def submit_review(
     submission: ReviewSubmissionCreate,
     response: Response,
     actor: Submitter,
     idempotency_key: Annotated[str, Header(min_length=1, max_length=200)],
 ) -> ReviewState:
     """Hold an action for a human decision; the same Idempotency-Key returns the same item."""
-    result = submissions.submit(
-        actor=actor, idempotency_key=idempotency_key, submission_in=submission
+    # Async with one explicit hop: a sync route would take a second hop to serialize.
+    result = await run_in_threadpool(
+        submissions.submit, actor=actor, idempotency_key=idempotency_key, submission_in=submission
     )
     if not result.created:
         response.status_code = 200
@@ -55,7 +56,7 @@ async def _wait(actor: Actor, item_id: int, seconds: float) -> None:
     woken = asyncio.Event()
     unsubscribe = signals.subscribe(item_id, lambda: loop.call_soon_threadsafe(woken.set))
     deadline = time.monotonic() + seconds
-    pause = 0.05
+    reread = get_settings().api_wait_reread_s
     try:
         while True:
             woken.clear()  # before the read: a decision committed after it still wakes us
@@ -66,15 +67,14 @@ async def _wait(actor: Actor, item_id: int, seconds: float) -> None:
             if found[0] is not ReviewStatus.PENDING or left <= 0:
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=min(pause, left))
-            pause = min(pause * 2, SLOW_POLL_S)
+                await asyncio.wait_for(woken.wait(), timeout=min(reread, left))
     finally:
         unsubscribe()
 
 
 @router.get("/{item_id}", response_model=ReviewState)
 async def get_review(
-    item_id: int,
+    item_id: RowId,
     actor: Reader,
     wait: Annotated[float, Query(ge=0, le=600, allow_inf_nan=False)] = 0,
 ) -> ReviewState:
@@ -85,14 +85,14 @@ async def get_review(
 
 
 @router.post("/{item_id}/execution", response_model=ReviewState)
-def report_execution(item_id: int, report: ExecutionReport, actor: Submitter) -> ReviewState:
+def report_execution(item_id: RowId, report: ExecutionReport, actor: Submitter) -> ReviewState:
     """Report that an approved external action was carried out (or failed)."""
     return submissions.report_execution(actor=actor, item_id=item_id, report_in=report)
 
 
 class DecisionIn(BaseModel):
     decision: Literal["approve", "reject"]
-    seen_version: int
+    seen_version: int = Field(ge=0, le=2**31 - 1)
     edited_payload: dict[str, Any] | None = None
     reason_code: ReasonCode | None = None
     comment: str = Field(default="", max_length=2000)
@@ -102,7 +102,7 @@ Decider = Annotated[Actor, Depends(scoped(Scope.REVIEWS_DECIDE))]
 
 
 @router.post("/{item_id}/decision", response_model=ReviewState)
-def decide(item_id: int, decision_in: DecisionIn, token_actor: Decider) -> ReviewState:
+def decide(item_id: RowId, decision_in: DecisionIn, token_actor: Decider) -> ReviewState:
     """Decide as the tenant's named integration user (403 unless the tenant named one)."""
     actor = api_decisions.deciding_actor(token_actor=token_actor)
     if decision_in.decision == "reject":

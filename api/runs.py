@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, Field
 
 from api.auth import scoped
+from api.params import RowId
 from services import run_pages, runs
 from services.actor import Actor
 from services.api_tokens import Scope
@@ -26,7 +27,7 @@ class RunCreate(BaseModel):
 
 
 class RunChange(BaseModel):
-    expected_version: int | None = None
+    expected_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -60,20 +61,20 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail)
-def get_run(run_id: int, actor: Reader) -> RunDetail:
+def get_run(run_id: RowId, actor: Reader) -> RunDetail:
     """One run with its LLM calls and the review items it produced."""
     return get_run_detail(actor=actor, run_id=run_id)
 
 
 @router.post("/runs/{run_id}/retry", response_model=RunRead)
-def retry_run(run_id: int, actor: Writer, change: RunChange | None = None) -> RunRead:
+def retry_run(run_id: RowId, actor: Writer, change: RunChange | None = None) -> RunRead:
     """Send a failed or dead run back to the workers."""
     version = change.expected_version if change else None
     return runs.retry(actor=actor, run_id=run_id, expected_version=version)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunRead)
-def cancel_run(run_id: int, actor: Writer, change: RunChange | None = None) -> RunRead:
+def cancel_run(run_id: RowId, actor: Writer, change: RunChange | None = None) -> RunRead:
     """Cancel a queued, retrying or running run."""
     return runs.cancel(
         actor=actor,

@@ -3,10 +3,18 @@
     python -m bench.api [--quick]
 
 Serves the API (mounted at /api as in the console) with uvicorn in a child process on SQLite,
-then prints ``api.submit_ms`` (p50/p95 of POST /api/v1/reviews), ``api.decision_to_poller_ms``
-(p50/p95 from a reviewer's approval in the serving process to the long-poller's answer) and
-``api.rss_growth_mb`` (the server's RSS with 500 clients waiting, less its RSS before).
-Targets: submit p95 <= 20 ms, decision p95 <= 1000 ms, RSS growth <= 100 MB.
+then prints one line per figure, ``<metric> <value> <unit>``:
+
+    api.submit.p50_ms / api.submit.p95_ms                POST /api/v1/reviews, one client
+    api.submit.server_cpu_ms                             server CPU per submit (steadier than
+                                                         latency on a loaded machine)
+    api.decision_to_poller.p50_ms / ...p95_ms            a reviewer's approval in the serving
+                                                         process to the long-poller's answer
+    api.rss_before_mb / api.rss_growth_mb                server RSS, and its growth with the
+                                                         waiting clients
+    api.waiting_clients                                  how many were still waiting when measured
+
+Targets: submit p95 <= 20 ms, decision p95 <= 1000 ms, RSS growth <= 100 MB (500 clients).
 """
 
 from __future__ import annotations
@@ -78,6 +86,17 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _line(metric: str, value: float, unit: str) -> None:
+    shown = str(value) if isinstance(value, int) else f"{value:.1f}"
+    print(f"{metric} {shown} {unit}", flush=True)
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used (less sensitive to load than latency)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
@@ -93,6 +112,7 @@ async def _measure(
         for i in range(20):  # warm up
             await http.post("/api/v1/reviews", json=ACTION, headers={"Idempotency-Key": f"w{i}"})
         took = []
+        cpu = _cpu_s(pid)
         for i in range(submits):
             started = time.perf_counter()
             r = await http.post(
@@ -100,7 +120,10 @@ async def _measure(
             )
             took.append((time.perf_counter() - started) * 1000)
             assert r.status_code == 201, r.text
-        print(f"api.submit_ms p50={_p(took, 50):.1f} p95={_p(took, 95):.1f} (n={submits})")
+        _line("api.submit.p50_ms", _p(took, 50), "ms")
+        _line("api.submit.p95_ms", _p(took, 95), "ms")
+        _line("api.submit.server_cpu_ms", (_cpu_s(pid) - cpu) * 1000 / submits, "ms")
+        _line("api.submit.n", submits, "requests")
 
         lags = []
         for i in range(decisions):
@@ -116,10 +139,9 @@ async def _measure(
             answer = await poll
             lags.append((time.perf_counter() - decided) * 1000)
             assert answer.json()["status"] == "approved", answer.text
-        print(
-            f"api.decision_to_poller_ms p50={_p(lags, 50):.1f} p95={_p(lags, 95):.1f} "
-            f"(n={decisions})"
-        )
+        _line("api.decision_to_poller.p50_ms", _p(lags, 50), "ms")
+        _line("api.decision_to_poller.p95_ms", _p(lags, 95), "ms")
+        _line("api.decision_to_poller.n", decisions, "decisions")
 
         ids = []
         for i in range(waiters):
@@ -132,10 +154,9 @@ async def _measure(
         await asyncio.sleep(8)
         during = _rss_mb(pid)
         pending = sum(not p.done() for p in polls)
-        print(
-            f"api.rss_growth_mb {during - before:.1f} (before={before:.0f} MB, "
-            f"during={during:.0f} MB, waiting={pending}/{waiters})"
-        )
+        _line("api.rss_before_mb", before, "MB")
+        _line("api.rss_growth_mb", during - before, "MB")
+        _line("api.waiting_clients", pending, "clients")
         await asyncio.gather(*polls)
 
 

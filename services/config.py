@@ -123,7 +123,11 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
     api_max_json_depth: int = Field(default=32, ge=2, le=200)
     api_token_rate_per_minute: int = Field(default=600, ge=1)
+    api_tenant_rate_per_minute: int = Field(default=6000, ge=1)  # all of a tenant's tokens
     api_wait_max_s: float = Field(default=60.0, ge=0, le=600)
+    # A long-poll re-reads its item this often, for decisions made in another process (a
+    # decision in this process wakes it at once).
+    api_wait_reread_s: float = Field(default=1.0, gt=0, le=600)
     metrics_token: SecretStr | None = None  # /metrics needs "Authorization: Bearer <it>"
 
     @property

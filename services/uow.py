@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from types import TracebackType
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,8 +39,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         factory = db.session_factory()
         if self.readonly:
-            bind = factory.kw["bind"].execution_options(sqlite_begin="DEFERRED")
-            self.session = factory(bind=bind)
+            self.session = factory(bind=_deferred(factory.kw["bind"]))
         else:
             self.session = factory()
         self.session.info[TENANT_KEY] = self.tenant_id
@@ -65,6 +66,12 @@ class UnitOfWork:
             raise RuntimeError("a read-only unit of work does not commit")
         self.session.commit()
         self._committed = True
+
+
+@lru_cache(maxsize=8)
+def _deferred(engine: Engine) -> Engine:
+    # Built once per engine: execution_options() makes a new option engine on every call.
+    return engine.execution_options(sqlite_begin="DEFERRED")
 
 
 def translate(exc: BaseException) -> Exception | None:

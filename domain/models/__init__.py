@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata is complete."""
 
-from domain.models.api import ApiSubmission, ApiToken
+from domain.models.api import ApiRateWindow, ApiSubmission, ApiToken
 from domain.models.audit import AuditEntry
 from domain.models.identity import AuthSession
 from domain.models.ingest import (
@@ -37,6 +37,7 @@ __all__ = [
     "AgentRun",
     "AlertFiring",
     "AlertRule",
+    "ApiRateWindow",
     "ApiSubmission",
     "ApiToken",
     "AuditEntry",

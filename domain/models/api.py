@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.base import Base, BigId, TenantScoped, Timestamped
@@ -60,3 +60,17 @@ class ApiSubmission(TenantScoped, Timestamped, Base):
     callback_url: Mapped[str | None] = mapped_column(String(2000))
     external_subject: Mapped[str | None] = mapped_column(String(300))
     reported_detail: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiRateWindow(Base):
+    """Calls counted in one minute for one token or tenant, shared by every console replica.
+
+    Not tenant-scoped: the limiter counts before any tenant's unit of work opens, and a row
+    holds only a key (``t:<token prefix>`` or ``n:<tenant id>``), a minute and a count."""
+
+    __tablename__ = "api_rate_windows"
+    __table_args__ = (Index("ix_api_rate_windows_minute", "minute"),)
+
+    bucket: Mapped[str] = mapped_column(String(40), primary_key=True)
+    minute: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Unix time // 60
+    hits: Mapped[int] = mapped_column(Integer)

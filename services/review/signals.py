@@ -1,8 +1,9 @@
 """In-process wake-ups when review items change, so long-polling callers need not poll hard.
 
 A listener on every session collects the review items a transaction flushed and, once it
-commits, calls whoever subscribed to them. Changes made by another process are not seen here;
-waiters still re-read the database on a slow timer for those.
+commits, calls whoever subscribed to them. On PostgreSQL the transaction also NOTIFYs the other
+replicas (``replica_signals``); on SQLite there is one console process. Waiters still re-read
+the database on a slow timer, for a change no signal announced.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from domain.models import ReviewItem
+from services import db
+from services.review import replica_signals
 
 _KEY = "review_items_changed"
 _lock = threading.Lock()
@@ -25,6 +28,9 @@ def subscribe(item_id: int, callback: Callable[[], None]) -> Callable[[], None]:
     """Call ``callback`` (from any thread) after a commit changes the item; returns unsubscribe."""
     with _lock:
         _subscribers.setdefault(item_id, set()).add(callback)
+    engine = db.current_engine()
+    if engine.dialect.name == "postgresql":
+        replica_signals.ensure_listening(engine, _wake)
 
     def unsubscribe() -> None:
         with _lock:
@@ -43,22 +49,36 @@ def waiting() -> int:
         return len(_subscribers)
 
 
-def _after_flush(session: Session, _ctx: Any) -> None:
-    if not _subscribers:
-        return
-    ids = {o.id for o in (*session.dirty, *session.new) if isinstance(o, ReviewItem)}
-    if ids:
-        session.info.setdefault(_KEY, set()).update(ids)
+def subscribed(item_id: int) -> bool:
+    """Whether someone waits on the item."""
+    with _lock:
+        return item_id in _subscribers
 
 
-def _after_commit(session: Session) -> None:
-    ids = session.info.pop(_KEY, None)
-    if not ids:
-        return
+def _wake(ids: set[int]) -> None:
     with _lock:
         callbacks = [cb for i in ids for cb in _subscribers.get(i, ())]
     for callback in callbacks:
         callback()
+
+
+def _after_flush(session: Session, _ctx: Any) -> None:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not _subscribers and not postgres:
+        return
+    ids = {o.id for o in (*session.dirty, *session.new) if isinstance(o, ReviewItem)}
+    if not ids:
+        return
+    seen: set[int] = session.info.setdefault(_KEY, set())
+    if postgres and ids - seen:
+        replica_signals.notify(session, ids - seen)
+    seen.update(ids)
+
+
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop(_KEY, None)
+    if ids:
+        _wake(ids)
 
 
 def _after_rollback(session: Session) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -94,8 +96,36 @@ def test_nul_in_the_query_and_unknown_routes_are_problems(
     assert r.status_code == 422
 
 
+def test_an_id_too_large_for_a_row_is_invalid_input_not_a_crash(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    # Found by the schemathesis run: the driver overflowed and the API answered 500.
+    secret = make_token(two_tenants[0])
+    for url in ("/api/v1/reviews/9223372036854775808", "/api/v1/runs/99999999999999999999"):
+        r = http.get(url, headers=bearer(secret))
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    r = http.post(
+        "/api/v1/reviews/1/decision",
+        json={"decision": "approve", "seen_version": 10**30},
+        headers=bearer(secret),
+    )
+    assert r.status_code == 422
+
+
 def test_openapi_and_docs_live_under_the_mount(http: httpx.Client) -> None:
     spec = http.get("/api/v1/openapi.json")
     assert spec.status_code == 200 and "/v1/reviews" in spec.json()["paths"]
     docs = http.get("/api/docs")
     assert docs.status_code == 200 and "/api/v1/openapi.json" in docs.text
+
+
+def test_docs_reference_only_same_origin_assets_and_they_are_served(http: httpx.Client) -> None:
+    docs = http.get("/api/docs").text
+    assert "<script>" not in docs  # no inline script: the console's CSP would refuse it
+    refs = re.findall(r'(?:src|href)="([^"]+)"', docs)
+    assert len(refs) >= 3 and all(ref.startswith("/api/docs/") for ref in refs)
+    for ref in refs:
+        asset = http.get(ref)
+        assert asset.status_code == 200 and asset.content, ref
+    assert "SwaggerUIBundle" in http.get("/api/docs/start.js").text
+    assert http.get("/api/docs/assets/").status_code == 404  # no directory listing

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import httpx
+import psycopg
 import pytest
+from sqlalchemy import create_engine, text
 
 from domain.enums import ReasonCode, Role
-from services import api_tokens, audit
+from services import api_tokens, audit, db
 from services import review as reviews
+from services.config import get_settings
 from services.errors import PermissionDenied
+from services.review import replica_signals, signals
 from services.tenants import TenantWithUsers
 from tests.api.conftest import ACTION, bearer, make_token
 
@@ -102,8 +107,25 @@ def test_another_tenants_token_sees_nothing_of_an_item(
     assert _submit(http, south_secret, "n1").status_code == 201
 
 
-def test_long_poll_returns_as_soon_as_a_reviewer_approves_with_the_edited_payload(
-    http: httpx.Client, two_tenants: Tenants
+@pytest.fixture
+def slow_reread(monkeypatch: pytest.MonkeyPatch) -> Iterator[float]:
+    """Waiters re-read the database only every 60 s: only the in-process wake-up is fast."""
+    monkeypatch.setenv("REVO_API_WAIT_REREAD_S", "60")
+    get_settings.cache_clear()
+    yield 60.0
+    get_settings.cache_clear()
+
+
+def _until_waiting(item_id: int, waiter: threading.Thread) -> None:
+    """Block until the server has subscribed the long-poll to the item (a barrier, not a nap)."""
+    deadline = time.monotonic() + 10
+    while not signals.subscribed(item_id):
+        assert waiter.is_alive() and time.monotonic() < deadline, "the long-poll never waited"
+        time.sleep(0.005)
+
+
+def test_long_poll_wakes_at_once_when_a_reviewer_approves_with_the_edited_payload(
+    http: httpx.Client, two_tenants: Tenants, slow_reread: float
 ) -> None:
     north, _ = two_tenants
     secret = make_token(north)
@@ -111,14 +133,13 @@ def test_long_poll_returns_as_soon_as_a_reviewer_approves_with_the_edited_payloa
     answer: dict[str, object] = {}
 
     def wait() -> None:
-        started = time.monotonic()
-        r = http.get(f"/api/v1/reviews/{item['id']}?wait=30", headers=bearer(secret))
-        answer.update(status=r.status_code, body=r.json(), took=time.monotonic() - started)
+        r = http.get(f"/api/v1/reviews/{item['id']}?wait=20", headers=bearer(secret))
+        answer.update(status=r.status_code, body=r.json(), at=time.monotonic())
 
     waiter = threading.Thread(target=wait)
     waiter.start()
-    time.sleep(0.5)
-    assert waiter.is_alive()  # still waiting: nothing decided yet
+    _until_waiting(item["id"], waiter)
+    assert "status" not in answer  # still waiting: nothing decided yet
     edited = {**item["payload"], "summary": "Bump the API client (reviewed)"}
     decided_at = time.monotonic()
     reviews.edit_and_approve(
@@ -127,14 +148,45 @@ def test_long_poll_returns_as_soon_as_a_reviewer_approves_with_the_edited_payloa
         seen_version=item["row_version"],
         edited_payload=edited,
     )
-    waiter.join(timeout=10)
+    waiter.join(timeout=30)
     assert answer["status"] == 200
     body = answer["body"]
     assert isinstance(body, dict)
+    # Without the wake-up the answer comes only when the 20 s wait ends (the next re-read is
+    # 60 s away), so the bound fails if the signal is lost (checked by breaking it).
     assert body["status"] == "approved" and body["edited"] is True
+    assert float(answer["at"]) - decided_at < 1.0  # type: ignore[arg-type]
     assert body["payload"]["summary"] == "Bump the API client (reviewed)"
     assert body["decided_by"] == "Reviewer North"
-    assert time.monotonic() - decided_at < 1.0
+
+
+def test_a_waiter_still_sees_a_decision_made_by_another_process_on_its_reread(
+    http: httpx.Client, two_tenants: Tenants, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REVO_API_WAIT_REREAD_S", "0.2")
+    get_settings.cache_clear()
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "wait-x").json()
+    answer: dict[str, object] = {}
+
+    def wait() -> None:
+        r = http.get(f"/api/v1/reviews/{item['id']}?wait=20", headers=bearer(secret))
+        answer.update(body=r.json(), at=time.monotonic())
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    _until_waiting(item["id"], waiter)
+    # Another replica's commit: a plain UPDATE from a session no in-process signal watches.
+    with db.current_engine().begin() as conn:
+        conn.execute(
+            text("UPDATE review_items SET status = 'approved' WHERE id = :id"), {"id": item["id"]}
+        )
+    changed_at = time.monotonic()
+    waiter.join(timeout=30)
+    get_settings.cache_clear()
+    assert answer["body"]["status"] == "approved"  # type: ignore[index]
+    assert float(answer["at"]) - changed_at < 1.5  # type: ignore[arg-type]
 
 
 def test_long_poll_reports_a_rejection_with_reason_and_comment(
@@ -243,3 +295,61 @@ def test_api_decisions_are_refused_until_the_tenant_names_an_integration_user(
     approved = next(e for e in trail if e.action == "review.approved")
     assert approved.actor_id == north.users[Role.REVIEWER].id
     assert "via API token #" in approved.actor_label
+
+
+ON_POSTGRES = pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
+@ON_POSTGRES
+def test_on_postgres_a_decision_committed_by_another_replica_wakes_the_waiter_at_once(
+    http: httpx.Client, two_tenants: Tenants, slow_reread: float, db_url: str
+) -> None:
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "replica-1").json()
+    answer: dict[str, object] = {}
+
+    def wait() -> None:
+        r = http.get(f"/api/v1/reviews/{item['id']}?wait=20", headers=bearer(secret))
+        answer.update(body=r.json(), at=time.monotonic())
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    _until_waiting(item["id"], waiter)
+    deadline = time.monotonic() + 10
+    while not replica_signals.listening(db.current_engine()):
+        assert time.monotonic() < deadline, "the replica listener never listened"
+        time.sleep(0.005)
+    # Another replica's transaction, as its session sends it: the change and its NOTIFY.
+    other = create_engine(db_url)
+    with other.begin() as conn:
+        conn.execute(
+            text("UPDATE review_items SET status = 'approved' WHERE id = :id"), {"id": item["id"]}
+        )
+        conn.execute(
+            text("SELECT pg_notify(:channel, :ids)"),
+            {"channel": replica_signals.CHANNEL, "ids": str(item["id"])},
+        )
+    changed_at = time.monotonic()
+    other.dispose()
+    waiter.join(timeout=30)
+    assert answer["body"]["status"] == "approved"  # type: ignore[index]
+    assert float(answer["at"]) - changed_at < 1.0  # type: ignore[arg-type]
+
+
+@ON_POSTGRES
+def test_on_postgres_a_review_decision_notifies_the_other_replicas_when_it_commits(
+    http: httpx.Client, two_tenants: Tenants, db_url: str
+) -> None:
+    north, _ = two_tenants
+    item = _submit(http, make_token(north), "replica-2").json()
+    conninfo = db_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as listener:
+        listener.execute(f"LISTEN {replica_signals.CHANNEL}")
+        reviews.approve(
+            actor=north.actor(Role.REVIEWER), item_id=item["id"], seen_version=item["row_version"]
+        )
+        notes = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+    assert str(item["id"]) in notes[0].split(",")
