@@ -31,6 +31,8 @@ class AuditEntryRead(BaseModel):
     after: dict[str, Any] | None
     reason: str | None
     created_at: datetime
+    seq: int = 0
+    entry_hash: str | None = None
 
 
 def jsonable(value: Any) -> Any:
@@ -138,3 +140,6 @@ def list_for_entity(
             .limit(limit)
         ).all()
         return [AuditEntryRead.model_validate(r) for r in rows]
+
+
+# The paged, filtered log (the audit page and its CSV export) lives in services/audit_log.py.
