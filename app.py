@@ -26,6 +26,7 @@ PAGES: list[tuple[Action, str, str, str]] = [
     (Action.VIEW_INVESTIGATIONS, "pages/investigations.py", "Investigations", ":material/search:"),
     (Action.MANAGE_USERS, "pages/people.py", "People", ":material/group:"),
     (Action.MANAGE_USERS, "pages/api_tokens.py", "API tokens", ":material/key:"),
+    (Action.MANAGE_POLICIES, "pages/policies.py", "Policies", ":material/policy:"),
     (Action.VIEW_AUDIT_LOG, "pages/audit_log.py", "Audit log", ":material/history:"),
 ]
 

@@ -33,6 +33,7 @@ signature = audit_filter.model_dump_json()
 if st.session_state.get("audit_signature") != signature:
     st.session_state["audit_signature"] = signature
     st.session_state["audit_cursors"] = [None]
+    st.session_state.pop("audit_csv", None)  # an export of the previous filter
 cursors: list[str | None] = st.session_state["audit_cursors"]
 
 with service_errors():

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import inspect, select
 
 from domain.models import AuditEntry
+from services import audit_seal
 from services.actor import Actor
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -84,7 +85,9 @@ def record(
         after=after,
         reason=reason,
     )
-    uow.session.add(entry)
+    # Queued, not added: the entry joins the chain at commit (services/audit_seal), after every
+    # other lock of the transaction is held, so the chain lock never waits inside a lock cycle.
+    audit_seal.enqueue(uow.session, entry)
     return entry
 
 

@@ -1,10 +1,13 @@
-"""Chaining and sealing audit entries as they are flushed (session hooks, internal).
+"""Chaining and sealing audit entries at commit (session hooks, internal).
 
-``before_flush`` takes the tenant's chain lock (a transaction-scoped advisory lock on
-PostgreSQL; SQLite writers already queue on ``BEGIN IMMEDIATE``) and numbers the new entries;
-``after_flush_postexec`` — once the database has set ``id`` and ``created_at`` — links each entry to
-its predecessor and writes its hash (the one UPDATE the guard triggers allow). Concurrent writers
-therefore append one after the other and cannot fork a tenant's chain.
+``audit.record`` queues an entry; ``before_commit`` adds the queue as the transaction's last
+writes, once every row lock it takes is held (a chain lock taken mid-transaction deadlocked
+with row locks taken after it). ``before_flush`` then takes the tenant's chain lock (a
+transaction-scoped advisory lock on PostgreSQL; SQLite writers already queue on ``BEGIN
+IMMEDIATE``) and numbers the new entries; ``after_flush_postexec`` (once the database has set
+``id`` and ``created_at``) links each entry to its predecessor and writes its hash, the one
+UPDATE the guard triggers allow. Concurrent writers append one after the other and cannot fork
+a tenant's chain.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from domain.audit_chain import GENESIS, entry_hash
 from domain.models import AuditEntry
 
 _PENDING = "audit_pending"
+_QUEUE = "audit_queue"
 # First key of the two-key advisory lock: "audit chain" (the second is the tenant id).
 _LOCK_NAMESPACE = 0x417564
 
@@ -106,12 +110,26 @@ def _seal(session: Session, _ctx: Any) -> None:
         previous = digest
 
 
+def enqueue(session: Session, entry: AuditEntry) -> None:
+    """Hold the entry until the transaction commits (then it is numbered, inserted and sealed)."""
+    session.info.setdefault(_QUEUE, []).append(entry)
+
+
+def _append_queued(session: Session) -> None:
+    queued: list[AuditEntry] = session.info.pop(_QUEUE, [])
+    if queued:
+        session.add_all(queued)
+        session.flush()
+
+
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_QUEUE, None)
 
 
 def install(factory: sessionmaker[Session]) -> None:
     """Attach the chain hooks to every session the factory makes (scoping.install calls this)."""
+    event.listen(factory, "before_commit", _append_queued)
     event.listen(factory, "before_flush", _number)
     event.listen(factory, "after_flush_postexec", _seal)
     event.listen(factory, "after_rollback", _forget)

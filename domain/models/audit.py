@@ -36,7 +36,8 @@ class AuditEntry(TenantScoped, Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     # Null only between the insert and the seal in the same transaction (services/audit.record).
     entry_hash: Mapped[str | None] = mapped_column(String(64))
-    actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    # No foreign key: the label is kept, and an insert at commit must not wait on a locked user.
+    actor_id: Mapped[int | None] = mapped_column(BigId)
     actor_label: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
     entity_type: Mapped[str] = mapped_column(String(64))

@@ -2,9 +2,10 @@
 
 ``audit_entries`` gains ``seq`` (1, 2, … per tenant, unique), ``prev_hash`` and ``entry_hash``
 (SHA-256 over the content and the previous hash; existing rows are chained in id order here),
-and ``created_at`` defaults to the database's clock. Its foreign keys no longer cascade or set
-null (deleting a tenant or a user must not rewrite or erase the audit). ``audit_purges`` records
-explicit purges. Triggers on both engines refuse UPDATE and DELETE (services/audit_guards).
+and ``created_at`` defaults to the database's clock. Its tenant key no longer cascades and its
+actor key is dropped (deleting a tenant or a user must not rewrite or erase the audit, and
+the insert at commit must not wait on a locked user row). ``audit_purges`` records explicit
+purges. Triggers on both engines refuse UPDATE and DELETE (services/audit_guards).
 
 Revision ID: r11audit
 Revises: r10signin
@@ -106,16 +107,12 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_audit_entries_tenant_id_tenants"), "tenants", ["tenant_id"], ["id"]
         )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_audit_entries_actor_id_users"), "users", ["actor_id"], ["id"]
-        )
     audit_guards.install(op.get_bind())
 
 
 def downgrade() -> None:
     audit_guards.remove(op.get_bind())
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_audit_entries_actor_id_users", type_="foreignkey")
         batch_op.drop_constraint("fk_audit_entries_tenant_id_tenants", type_="foreignkey")
         batch_op.create_foreign_key(
             batch_op.f("fk_audit_entries_tenant_id_tenants"),
