@@ -132,8 +132,11 @@ def test_the_triggerer_may_approve_their_own_draft_only_where_the_policy_allows(
     item = rs.draft(tid, K.OUTREACH_EMAIL, rs.lead(tid), triggered_by_id=sdr.id)
     with pytest.raises(PolicyRefused, match="no self-approval"):
         review.approve(actor=sdr.as_actor(), item_id=item.id, seen_version=item.row_version)
+    assert review.next_item(actor=sdr.as_actor()) is None  # "next" skips their own run's draft
     review.update_policy(
         actor=north.actor(Role.ADMIN), policy_in={"triggerer_may_approve": {"outreach_email": True}}
     )
-    done = review.approve(actor=sdr.as_actor(), item_id=item.id, seen_version=item.row_version)
+    claimed = review.next_item(actor=sdr.as_actor())
+    assert claimed is not None and claimed.id == item.id
+    done = review.approve(actor=sdr.as_actor(), item_id=item.id, seen_version=claimed.row_version)
     assert done.item.status in {ReviewStatus.APPROVED, ReviewStatus.EXECUTED}

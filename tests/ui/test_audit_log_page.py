@@ -6,10 +6,12 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from domain.enums import Role
+from domain.enums import ReviewKind, Role
 from services import audit, audit_guards, db
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
+from tests.integration import review_support as rs
+from tests.ui.test_review_queue_page import _open_item, _open_queue
 from tests.ui.test_shell import _sign_in, _text
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
@@ -110,3 +112,15 @@ def test_a_tampered_entry_shows_the_chain_broken(app: AppTest, two_tenants: Pair
     _open(app, north.users[Role.ADMIN].id)
     shown = _text(app.error[0].value)
     assert "broken at entry 2" in shown and "Verified up to entry 1" in shown
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_a_review_items_history_links_to_its_audit_trail(app: AppTest, two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
+    _open_queue(app, north.users[Role.ADMIN].id)
+    _open_item(app, item.id)
+    (link,) = app.get("page_link")
+    assert link.proto.label == "Full audit trail"
+    assert link.proto.page == "audit_log"
+    assert link.proto.query_string == f"entity=review_item&entity_id={item.id}"
