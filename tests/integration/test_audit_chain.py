@@ -14,12 +14,14 @@ from cli.app import app as revo
 from domain.audit_chain import GENESIS
 from domain.enums import Role
 from domain.models import AuditEntry, AuditPurge, Tenant
-from services import audit, audit_guards, audit_integrity, db
+from services import audit, audit_guards, audit_integrity, db, migrate
 from services.scoping import AuditImmutable
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
+from tests.integration import test_migrations
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
+empty_url = test_migrations.empty_url  # the fixture: a database no migration has touched
 runner = CliRunner()
 
 
@@ -52,16 +54,19 @@ def test_entries_are_numbered_and_chained_per_tenant_and_timed_by_the_database(
     north, south = two_tenants
     _write(north, 3)
     _write(south, 1)
+    with UnitOfWork(north.actor(Role.ADMIN)) as uow:  # JSONB hands 1e20 back as an int
+        audit.record(uow, action="x", entity_type="x", entity_id=1, after={"a": 1e20, "b": 0.1})
+        uow.commit()
     chain = _chain(north.tenant.id)
-    assert [e.seq for e in chain] == [1, 2, 3, 4]  # tenant.created is entry 1
+    assert [e.seq for e in chain] == [1, 2, 3, 4, 5]  # tenant.created is entry 1
     assert chain[0].prev_hash == GENESIS
     assert [e.prev_hash for e in chain[1:]] == [e.entry_hash for e in chain[:-1]]
-    assert len({e.entry_hash for e in chain}) == 4
+    assert len({e.entry_hash for e in chain}) == 5
     assert [e.seq for e in _chain(south.tenant.id)] == [1, 2]
     assert all(e.created_at.tzinfo is not None for e in chain)
     reports = audit_integrity.verify()
     assert [(r.tenant_slug, r.ok, r.verified_seq) for r in reports] == [
-        ("north", True, 4),
+        ("north", True, 5),
         ("south", True, 2),
     ]
 
@@ -210,3 +215,33 @@ def test_concurrent_writers_append_without_forking_the_chain(two_tenants: Pair) 
     assert report.ok and report.verified_seq == 41
     with UnitOfWork(None, readonly=True) as uow:
         assert uow.session.get(Tenant, north.tenant.id) is not None
+
+
+def test_the_migration_chains_the_entries_written_before_it(empty_url: str) -> None:
+    migrate.upgrade(empty_url, "r10signin")
+    with db.get_engine(empty_url).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO tenants (id, slug, name, settings, created_at)"
+                " VALUES (1, 'old', 'Old', '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+        for i, after in enumerate(['{"n": 1.5}', '{"big": 1e20}', "null"], start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_entries (id, tenant_id, actor_label, action, entity_type,"
+                    " entity_id, after, created_at) VALUES (:i, 1, 'system', 'x.done', 'x', :i,"
+                    f" {'NULL' if after == 'null' else repr(after)}, CURRENT_TIMESTAMP)"
+                ),
+                {"i": i},
+            )
+    migrate.upgrade(empty_url)
+    db.configure(empty_url)
+    (report,) = audit_integrity.verify(tenant_slug="old")
+    assert report.ok and report.verified_seq == 3
+    _write_raw_entry_refused(empty_url)
+
+
+def _write_raw_entry_refused(url: str) -> None:
+    with pytest.raises(DBAPIError, match="append-only"), db.get_engine(url).begin() as conn:
+        conn.execute(text("UPDATE audit_entries SET reason = 'x'"))
