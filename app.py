@@ -30,6 +30,8 @@ PAGES: list[tuple[Action, str, str, str]] = [
     (Action.MANAGE_MODELS, "pages/models.py", "Models", ":material/memory:"),
     (Action.MANAGE_USERS, "pages/people.py", "People", ":material/group:"),
     (Action.MANAGE_USERS, "pages/api_tokens.py", "API tokens", ":material/key:"),
+    (Action.MANAGE_POLICIES, "pages/policies.py", "Policies", ":material/policy:"),
+    (Action.VIEW_AUDIT_LOG, "pages/audit_log.py", "Audit log", ":material/history:"),
     (Action.MANAGE_ALERTS, "pages/alerts.py", "Alert rules", ":material/notifications_active:"),
     (Action.MANAGE_ALERTS, "pages/notify_channels.py", "Channels & webhooks", ":material/webhook:"),
     (

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import typer
 
-from cli import db, errors, ingest, models, runs, seed, up, users
+from cli import audit, db, errors, ingest, models, runs, seed, up, users
 from services import maintenance
 
 app = typer.Typer(
@@ -39,6 +39,7 @@ app.command("worker")(runs.worker_command)
 app.command("up")(up.up)
 app.add_typer(users.users_app, name="users")
 app.add_typer(users.tenants_app, name="tenants")
+app.add_typer(audit.audit_app, name="audit")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ default below. Every refusal names the rule that refused it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -101,6 +102,12 @@ class ReviewPolicy:
     expiry_hours: Mapping[ReviewKind, float] = field(
         default_factory=lambda: dict(DEFAULT_EXPIRY_HOURS)
     )
+    # Kinds whose run triggerer may approve the draft themselves (default: nobody may).
+    triggerer_may_approve: Mapping[ReviewKind, bool] = field(default_factory=dict)
+    # Kinds whose undecided items expire at their expiry time (False: they stay pending).
+    auto_expire: Mapping[ReviewKind, bool] = field(
+        default_factory=lambda: dict.fromkeys(ReviewKind, True)
+    )
 
     def kinds_for(self, role: Role) -> list[ReviewKind]:
         """The kinds a role may decide."""
@@ -115,8 +122,10 @@ class ReviewPolicy:
         """When an item of this kind created now falls due."""
         return created + timedelta(hours=self.sla_hours.get(kind, 24))
 
-    def expires_at(self, kind: ReviewKind, created: datetime) -> datetime:
-        """When an undecided item of this kind created now expires."""
+    def expires_at(self, kind: ReviewKind, created: datetime) -> datetime | None:
+        """When an undecided item of this kind created now expires (None: it never expires)."""
+        if not self.auto_expire.get(kind, True):
+            return None
         return created + timedelta(hours=self.expiry_hours.get(kind, 7 * 24))
 
     def to_settings(self) -> dict[str, Any]:
@@ -129,6 +138,10 @@ class ReviewPolicy:
             "outreach_daily_limit": self.outreach_daily_limit,
             "sla_hours": {k.value: v for k, v in self.sla_hours.items()},
             "expiry_hours": {k.value: v for k, v in self.expiry_hours.items()},
+            "triggerer_may_approve": {
+                k.value: bool(self.triggerer_may_approve.get(k, False)) for k in ReviewKind
+            },
+            "auto_expire": {k.value: bool(self.auto_expire.get(k, True)) for k in ReviewKind},
         }
 
 
@@ -141,11 +154,54 @@ def _kind_map(raw: object, name: str) -> dict[ReviewKind, Any]:
         raise ValueError(f"{name}: {exc}") from exc
 
 
+MAX_HOURS = 24 * 366 * 5  # five years
+MAX_AMOUNT = 1e15
+
+
+def _number(value: object, name: str) -> float:
+    """A finite number from JSON input; ValueError naming the field otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    try:
+        number = float(value)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{name} must be a number, not {value!r}") from exc
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    return number
+
+
 def _hours(raw: object, name: str) -> dict[ReviewKind, float]:
-    values = {k: float(v) for k, v in _kind_map(raw, name).items()}
-    if any(v <= 0 for v in values.values()):
-        raise ValueError(f"{name} must be positive hours")
+    values = {k: _number(v, f"{name}.{k.value}") for k, v in _kind_map(raw, name).items()}
+    for kind, hours in values.items():
+        if not 0 < hours <= MAX_HOURS:
+            raise ValueError(f"{name}.{kind.value} must be between 0 and {MAX_HOURS} hours")
     return values
+
+
+def _flags(raw: object, name: str) -> dict[ReviewKind, bool]:
+    values = _kind_map(raw, name)
+    for kind, flag in values.items():
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name}.{kind.value} must be true or false, not {flag!r}")
+    return values
+
+
+def _roles(raw: object, kind: ReviewKind) -> frozenset[Role]:
+    if not isinstance(raw, list | tuple | set | frozenset):
+        raise ValueError(f"deciders.{kind.value} must be a list of roles")
+    roles = set()
+    for name in raw:
+        try:
+            roles.add(Role(name))
+        except ValueError as exc:
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(
+                f"deciders.{kind.value}: unknown role {name!r} (roles are {known})"
+            ) from exc
+    if not roles:
+        raise ValueError(f"deciders.{kind.value}: at least one role must decide these items")
+    return frozenset(roles)
 
 
 def _count(raw: Mapping[str, Any], name: str, default: int) -> int:
@@ -168,25 +224,27 @@ def policy_from_settings(settings: Mapping[str, Any] | None) -> ReviewPolicy:
     deciders = dict(base.deciders)
     if "deciders" in raw:
         deciders.update(
-            {
-                k: frozenset(Role(r) for r in v)
-                for k, v in _kind_map(raw["deciders"], "deciders").items()
-            }
+            {k: _roles(v, k) for k, v in _kind_map(raw["deciders"], "deciders").items()}
         )
     limits = dict(base.four_eyes_limits)
     if "four_eyes_limits" in raw:
         for kind, value in _kind_map(raw["four_eyes_limits"], "four_eyes_limits").items():
             if value is None:
                 limits.pop(kind, None)
-            elif float(value) < 0:
-                raise ValueError("four_eyes_limits must not be negative")
-            else:
-                limits[kind] = float(value)
+                continue
+            amount = _number(value, f"four_eyes_limits.{kind.value}")
+            if not 0 <= amount <= MAX_AMOUNT:
+                raise ValueError(
+                    f"four_eyes_limits.{kind.value} must be between 0 and {MAX_AMOUNT:,.0f}"
+                )
+            limits[kind] = amount
     cadence = _count(raw, "dunning_cadence_days", base.dunning_cadence_days)
     outreach_days = _count(raw, "outreach_cadence_days", base.outreach_cadence_days)
     outreach_limit = _count(raw, "outreach_daily_limit", base.outreach_daily_limit)
     sla = {**base.sla_hours, **_hours(raw.get("sla_hours", {}), "sla_hours")}
     expiry = {**base.expiry_hours, **_hours(raw.get("expiry_hours", {}), "expiry_hours")}
+    self_ok = _flags(raw.get("triggerer_may_approve", {}), "triggerer_may_approve")
+    expire = {**base.auto_expire, **_flags(raw.get("auto_expire", {}), "auto_expire")}
     return ReviewPolicy(
         deciders=deciders,
         four_eyes_limits=limits,
@@ -195,6 +253,8 @@ def policy_from_settings(settings: Mapping[str, Any] | None) -> ReviewPolicy:
         outreach_daily_limit=outreach_limit,
         sla_hours=sla,
         expiry_hours=expiry,
+        triggerer_may_approve={k: v for k, v in self_ok.items() if v},
+        auto_expire=expire,
     )
 
 
@@ -212,7 +272,8 @@ def check_may_decide(
         raise PolicyRefusal(
             Rule.ROLE, f"the {role.value} role may not decide {kind.value.replace('_', ' ')} items."
         )
-    if approving and triggered_by_id is not None and triggered_by_id == user_id:
+    self_ok = policy.triggerer_may_approve.get(kind, False)
+    if approving and not self_ok and triggered_by_id is not None and triggered_by_id == user_id:
         raise PolicyRefusal(
             Rule.SELF_APPROVAL,
             "you triggered the run that drafted this item, so someone else must approve it.",

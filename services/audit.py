@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import inspect, select
 
 from domain.models import AuditEntry
+from services import audit_seal
 from services.actor import Actor
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -31,6 +32,8 @@ class AuditEntryRead(BaseModel):
     after: dict[str, Any] | None
     reason: str | None
     created_at: datetime
+    seq: int = 0
+    entry_hash: str | None = None
 
 
 def jsonable(value: Any) -> Any:
@@ -82,7 +85,9 @@ def record(
         after=after,
         reason=reason,
     )
-    uow.session.add(entry)
+    # Queued, not added: the entry joins the chain at commit (services/audit_seal), after every
+    # other lock of the transaction is held, so the chain lock never waits inside a lock cycle.
+    audit_seal.enqueue(uow.session, entry)
     return entry
 
 
@@ -138,3 +143,6 @@ def list_for_entity(
             .limit(limit)
         ).all()
         return [AuditEntryRead.model_validate(r) for r in rows]
+
+
+# The paged, filtered log (the audit page and its CSV export) lives in services/audit_log.py.

@@ -20,6 +20,7 @@ class Action(StrEnum):
     EDIT_INVESTIGATION = "edit_investigation"
     INGEST_EVENTS = "ingest_events"
     VIEW_AUDIT = "view_audit"
+    VIEW_AUDIT_LOG = "view_audit_log"  # the tenant-wide audit log page (admin, viewer)
     EXPORT_FINANCE = "export_finance"
     MANAGE_USERS = "manage_users"
     MANAGE_PROMPTS = "manage_prompts"
@@ -42,7 +43,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.SDR: _WORKER,
     Role.SALES: _WORKER,
     Role.FINANCE: _WORKER | {A.EXPORT_FINANCE},
-    Role.VIEWER: _READ | {A.VIEW_REVIEW_QUEUE},
+    Role.VIEWER: _READ | {A.VIEW_REVIEW_QUEUE, A.VIEW_AUDIT_LOG},
 }
 
 

@@ -15,11 +15,28 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from domain.base import TenantScoped
+from services import audit_seal
+
+_AUDIT_TABLES = frozenset({"audit_entries", "audit_purges"})
+
+
+class AuditImmutable(PermissionError):
+    """An attempt to change or remove an audit row through a session."""
+
 
 TENANT_KEY = "tenant_id"
 
 
+def _refuse_audit_statements(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in _AUDIT_TABLES:
+        raise AuditImmutable("audit entries are append-only: UPDATE and DELETE are refused")
+
+
 def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    _refuse_audit_statements(state)
     tenant_id = state.session.info.get(TENANT_KEY)
     if tenant_id is None or state.is_column_load or state.is_relationship_load:
         return
@@ -34,7 +51,18 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
     )
 
 
+def _refuse_audit_changes(session: Session) -> None:
+    for obj in session.deleted:
+        if getattr(obj, "__tablename__", None) in _AUDIT_TABLES:
+            raise AuditImmutable("audit entries are append-only: refusing to delete one")
+    for obj in session.dirty:
+        tablename = getattr(obj, "__tablename__", None)
+        if tablename in _AUDIT_TABLES and session.is_modified(obj):
+            raise AuditImmutable("audit entries are append-only: refusing to change one")
+
+
 def _check_new_rows(session: Session, _ctx: Any, _instances: Any) -> None:
+    _refuse_audit_changes(session)
     tenant_id = session.info.get(TENANT_KEY)
     if tenant_id is None:
         return
@@ -58,4 +86,5 @@ def install(factory: sessionmaker[Session]) -> None:
         return
     event.listen(factory, "do_orm_execute", _add_tenant_criteria)
     event.listen(factory, "before_flush", _check_new_rows)
+    audit_seal.install(factory)
     _HOOKED.add(factory)

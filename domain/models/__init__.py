@@ -1,7 +1,7 @@
 """Every model, imported in one place so the metadata is complete."""
 
 from domain.models.api import ApiRateWindow, ApiSubmission, ApiToken
-from domain.models.audit import AuditEntry
+from domain.models.audit import AuditEntry, AuditPurge
 from domain.models.identity import AuthSession
 from domain.models.ingest import (
     ConnectorHealth,
@@ -41,6 +41,7 @@ __all__ = [
     "ApiSubmission",
     "ApiToken",
     "AuditEntry",
+    "AuditPurge",
     "AuthSession",
     "ConnectorHealth",
     "Contract",

@@ -13,8 +13,10 @@ import streamlit as st
 
 from pages.components import review_checks
 from pages.components.feedback import plain
+from pages.components.session import current_user
 from pages.components.tables import safe_dataframe
-from services import review
+from services import auth, review
+from services.auth import Action
 from services.review import ReviewItemDetail, ReviewKind
 
 MAIL_KINDS = {ReviewKind.OUTREACH_EMAIL, ReviewKind.DUNNING_NOTICE}
@@ -95,6 +97,13 @@ def history(detail: ReviewItemDetail) -> None:
             ],
             "No history.",
         )
+        if auth.can_do(actor=current_user().actor, action=Action.VIEW_AUDIT_LOG):
+            st.page_link(
+                "pages/audit_log.py",
+                label="Full audit trail",
+                icon=":material/history:",
+                query_params={"entity": "review_item", "entity_id": str(detail.item.id)},
+            )
 
 
 def reason_label(code: review.ReasonCode) -> str:

@@ -11,7 +11,13 @@ from services.review.decisions import (
     retry_execution,
 )
 from services.review.drafts import ReviewDraftCreate, expire_overdue, submit_draft
-from services.review.policy import ReviewPolicyRead, get_policy, update_policy
+from services.review.policy import (
+    PolicyPreview,
+    ReviewPolicyRead,
+    get_policy,
+    preview_policy,
+    update_policy,
+)
 from services.review.prechecks import PreCheck, ReviewPreChecks, pre_checks
 from services.review.queue import get_item, list_queue, queue_counts
 from services.review.schemas import (
@@ -29,6 +35,7 @@ __all__ = [
     "REASON_LABELS",
     "BulkResult",
     "DecisionResult",
+    "PolicyPreview",
     "PreCheck",
     "QueueCounts",
     "ReasonCode",
@@ -53,6 +60,7 @@ __all__ = [
     "list_queue",
     "next_item",
     "pre_checks",
+    "preview_policy",
     "queue_counts",
     "reject",
     "release",

@@ -122,6 +122,8 @@ def next_item(*, actor: Actor) -> ReviewItemRead | None:
         kinds = policy.kinds_for(actor.role)
         if not kinds:
             return None
+        # Kinds whose triggerer may approve their own run's draft (the policy's choice).
+        self_ok = [k for k in kinds if policy.triggerer_may_approve.get(k, False)]
         stmt = (
             select(ReviewItem)
             .where(
@@ -132,6 +134,7 @@ def next_item(*, actor: Actor) -> ReviewItemRead | None:
                 or_(
                     ReviewItem.triggered_by_id.is_(None),
                     ReviewItem.triggered_by_id != actor.user_id,
+                    ReviewItem.kind.in_(self_ok),
                 ),
                 or_(
                     ReviewItem.first_approver_id.is_(None),
