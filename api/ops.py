@@ -56,6 +56,12 @@ class _Gauges(Collector):
         for status, count in g.runs_by_status.items():
             runs.add_metric([status], count)
         yield runs
+        outbox = GaugeMetricFamily(
+            "revo_notify_outbox", "Notifications waiting, being sent or dead", labels=["status"]
+        )
+        for status, count in g.outbox_by_status.items():
+            outbox.add_metric([status], count)
+        yield outbox
         yield GaugeMetricFamily(
             "revo_llm_breaker_open",
             "1 when the model server's breaker is open",

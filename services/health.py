@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
 from domain.base import utcnow
-from domain.enums import ReviewStatus, RunStatus
-from domain.models import AgentRun, ReviewItem
+from domain.enums import OutboxStatus, ReviewStatus, RunStatus
+from domain.models import AgentRun, OutboxMessage, ReviewItem
 from services import db, migrate
 from services.config import get_settings
 from services.llm import breaker
@@ -69,13 +69,52 @@ def _model() -> Check:
     return Check(status="ok", detail=f"breaker closed for {s.llm_base_url}")
 
 
+OUTBOX_WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+OUTBOX_LATE = timedelta(minutes=15)
+
+
+def _outbox_depth() -> dict[str, int]:
+    with UnitOfWork(None, readonly=True) as uow:
+        counts = dict(
+            uow.session.execute(
+                select(OutboxMessage.status, func.count())
+                .where(OutboxMessage.status.in_([*OUTBOX_WAITING, OutboxStatus.DEAD]))
+                .group_by(OutboxMessage.status)
+            ).all()
+        )
+    return {s.value: int(counts.get(s, 0)) for s in (*OUTBOX_WAITING, OutboxStatus.DEAD)}
+
+
+def _outbox() -> Check:
+    """Degraded when notifications wait longer than OUTBOX_LATE (the workers are not sending)."""
+    late_before = utcnow() - OUTBOX_LATE
+    with UnitOfWork(None, readonly=True) as uow:
+        waiting = uow.session.scalar(
+            select(func.count()).where(OutboxMessage.status.in_(OUTBOX_WAITING))
+        )
+        late = uow.session.scalar(
+            select(func.count()).where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at < late_before,
+            )
+        )
+    if late:
+        return Check(
+            status="degraded",
+            detail=f"{late} of {waiting} notifications overdue by more than 15 min",
+        )
+    return Check(status="ok", detail=f"{waiting} notifications waiting")
+
+
 def readiness() -> Readiness:
     """Each subsystem's state; ready unless the database is unreachable or not migrated."""
     checks = {"database": _database()}
     if checks["database"].status == "ok":
         checks["worker"] = _worker()
+        checks["outbox"] = _outbox()
+    else:
+        checks["outbox"] = Check(status="skipped", detail="needs the database")
     checks["model"] = _model()
-    checks["outbox"] = Check(status="skipped", detail="no outbox in this version")
     return Readiness(ready=all(c.status != "failing" for c in checks.values()), checks=checks)
 
 
@@ -83,6 +122,7 @@ class Gauges(BaseModel):
     reviews_by_status: dict[str, int]
     oldest_pending_age_s: float
     runs_by_status: dict[str, int]
+    outbox_by_status: dict[str, int]
     breaker_open: bool
 
 
@@ -107,5 +147,6 @@ def gauges() -> Gauges:
         reviews_by_status={s.value: int(reviews.get(s, 0)) for s in ReviewStatus},
         oldest_pending_age_s=(now - oldest).total_seconds() if oldest else 0.0,
         runs_by_status={s.value: int(runs.get(s, 0)) for s in RunStatus},
+        outbox_by_status=_outbox_depth(),
         breaker_open=_model().status == "degraded",
     )
