@@ -15,7 +15,7 @@ from domain.enums import AlertState
 from domain.models import AlertFiring, AlertRule, NotifyChannel
 from services import audit, db
 from services.actor import Actor
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 from services.notify import outbox
 from services.notify.alert_metrics import METRICS, compute
 from services.permissions import Action, require
@@ -76,18 +76,33 @@ class AlertFiringRead(BaseModel):
     at: datetime
 
 
-def create_rule(*, actor: Actor, rule_in: AlertRuleCreate) -> AlertRuleRead:
-    """Add an alert rule (first evaluated on the next worker tick)."""
-    require(actor, Action.MANAGE_ALERTS)
+def _check(uow: UnitOfWork, rule_in: AlertRuleCreate) -> None:
     if rule_in.metric not in METRICS:
         raise InvalidInput(f"Unknown metric; choose one of {', '.join(METRICS)}.")
     if rule_in.severity not in SEVERITIES:
         raise InvalidInput(f"Severity must be one of {', '.join(SEVERITIES)}.")
+    known = set(uow.session.scalars(select(NotifyChannel.id)).all())
+    if set(rule_in.channel_ids) - known:
+        raise InvalidInput("One of the chosen channels does not exist.")
+
+
+def _rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> AlertRule:
+    rule = uow.session.get(AlertRule, rule_id)
+    if rule is None or rule.tenant_id != actor.tenant_id:
+        raise NotFound(f"Alert rule #{rule_id} does not exist.")
+    return rule
+
+
+def _settings(rule: AlertRule) -> dict[str, object]:
+    return {name: getattr(rule, name) for name in AlertRuleCreate.model_fields}
+
+
+def create_rule(*, actor: Actor, rule_in: AlertRuleCreate) -> AlertRuleRead:
+    """Add an alert rule (first evaluated on the next worker tick)."""
+    require(actor, Action.MANAGE_ALERTS)
     now = utcnow()
     with UnitOfWork(actor) as uow:
-        known = set(uow.session.scalars(select(NotifyChannel.id)).all())
-        if set(rule_in.channel_ids) - known:
-            raise InvalidInput("One of the chosen channels does not exist.")
+        _check(uow, rule_in)
         rule = AlertRule(
             tenant_id=actor.tenant_id,
             **rule_in.model_dump(),
@@ -104,6 +119,54 @@ def create_rule(*, actor: Actor, rule_in: AlertRuleCreate) -> AlertRuleRead:
             entity_type="alert_rule",
             entity_id=rule.id,
             after=rule_in.model_dump(),
+        )
+        uow.commit()
+        return AlertRuleRead.model_validate(rule)
+
+
+def update_rule(*, actor: Actor, rule_id: int, rule_in: AlertRuleCreate) -> AlertRuleRead:
+    """Change a rule's settings (evaluated afresh on the next tick; its state is kept)."""
+    require(actor, Action.MANAGE_ALERTS)
+    with UnitOfWork(actor) as uow:
+        rule = _rule(uow, actor, rule_id)
+        _check(uow, rule_in)
+        before = _settings(rule)
+        after = rule_in.model_dump()
+        for name, value in after.items():
+            setattr(rule, name, value)
+        rule.next_evaluation_at = utcnow()
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if changed:
+            audit.record(
+                uow,
+                action="alert.rule_updated",
+                entity_type="alert_rule",
+                entity_id=rule.id,
+                before={k: before[k] for k in changed},
+                after=changed,
+            )
+        uow.commit()
+        return AlertRuleRead.model_validate(rule)
+
+
+def set_rule_active(*, actor: Actor, rule_id: int, active: bool) -> AlertRuleRead:
+    """Switch a rule on or off; a rule switched off while firing goes back to ok, silently."""
+    require(actor, Action.MANAGE_ALERTS)
+    with UnitOfWork(actor) as uow:
+        rule = _rule(uow, actor, rule_id)
+        before = {"is_active": rule.is_active, "state": rule.state.value}
+        rule.is_active = active
+        if not active:
+            rule.state, rule.firing_since = AlertState.OK, None
+        else:
+            rule.next_evaluation_at = utcnow()
+        audit.record(
+            uow,
+            action="alert.rule_switched_on" if active else "alert.rule_switched_off",
+            entity_type="alert_rule",
+            entity_id=rule.id,
+            before=before,
+            after={"is_active": active, "state": rule.state.value},
         )
         uow.commit()
         return AlertRuleRead.model_validate(rule)

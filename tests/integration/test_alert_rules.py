@@ -144,3 +144,49 @@ def test_every_metric_computes_for_a_tenant_with_and_without_data(two_tenants: P
     assert values[("overdue_review_items", "south")] == 0
     assert 119 <= values[("oldest_pending_minutes", "north")] <= 121
     assert all(v == 0 for (metric, slug), v in values.items() if slug == "south")
+
+
+def test_an_admin_edits_a_rule_and_switches_it_off_and_on(two_tenants: Pair) -> None:
+    from services.errors import NotFound
+
+    north, south = two_tenants
+    admin = north.actor(Role.ADMIN)
+    with ns.receiver() as box:
+        rule = _overdue_rule(north, box.url)
+        item = rs.draft(north.tenant.id, ReviewKind.DEAL_PROPOSAL, rs.deal(north.tenant.id))
+        t0 = utcnow() + timedelta(minutes=5)
+        rs.set_item(item.id, due_at=t0 - timedelta(hours=1))
+        settings = AlertRuleCreate(
+            **{**rule.model_dump(include=set(AlertRuleCreate.model_fields)), "threshold": 5}
+        )
+        edited = alerts.update_rule(actor=admin, rule_id=rule.id, rule_in=settings)
+        assert edited.threshold == 5
+        alerts.evaluate_due(now=t0)
+        assert alerts.list_rules(actor=admin)[0].state is AlertState.OK  # 1 is not above 5
+
+        back = settings.model_copy(update={"threshold": 0})
+        alerts.update_rule(actor=admin, rule_id=rule.id, rule_in=back)
+        alerts.evaluate_due(now=t0 + timedelta(minutes=2))
+        assert alerts.list_rules(actor=admin)[0].state is AlertState.FIRING
+        off = alerts.set_rule_active(actor=admin, rule_id=rule.id, active=False)
+        assert (off.is_active, off.state, off.firing_since) == (False, AlertState.OK, None)
+        assert alerts.evaluate_due(now=t0 + timedelta(hours=1)) == 0  # off: never evaluated
+        alerts.set_rule_active(actor=admin, rule_id=rule.id, active=True)
+        assert alerts.evaluate_due(now=t0 + timedelta(hours=1)) == 1
+
+    with pytest.raises(NotFound):
+        alerts.update_rule(actor=south.actor(Role.ADMIN), rule_id=rule.id, rule_in=settings)
+    with pytest.raises(NotFound):
+        alerts.set_rule_active(actor=south.actor(Role.ADMIN), rule_id=rule.id, active=False)
+    with pytest.raises(PermissionDenied):
+        alerts.set_rule_active(actor=north.actor(Role.REVIEWER), rule_id=rule.id, active=False)
+    with UnitOfWork(None, readonly=True) as uow:
+        from sqlalchemy import select
+
+        from domain.models import AuditEntry
+
+        actions = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.entity_type == "alert_rule")
+        ).all()
+    assert actions.count("alert.rule_updated") == 2
+    assert {"alert.rule_switched_off", "alert.rule_switched_on"} <= set(actions)

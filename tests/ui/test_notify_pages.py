@@ -91,3 +91,22 @@ def test_the_alert_page_adds_a_rule_and_lists_its_state(app: AppTest, two_tenant
     [rule] = alerts.list_rules(actor=north.actor(Role.ADMIN))
     assert rule.name == "Dead runs" and rule.metric == "dead_runs"
     assert any("Dead runs" in m.value for m in app.markdown)
+
+
+@pytest.mark.usefixtures("modes")
+def test_the_alert_page_edits_a_rule_and_switches_it_off(app: AppTest, two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    admin = north.actor(Role.ADMIN)
+    rule = alerts.create_rule(
+        actor=admin,
+        rule_in=alerts.AlertRuleCreate(name="Dead runs", metric="dead_runs", threshold=0),
+    )
+    _open(app, north.users[Role.ADMIN].id, "pages/alerts.py")
+    edit = [n for n in app.number_input if n.label == "Alert above"][1]  # [0] is the new rule's
+    edit.set_value(3.0)
+    app.button(key=f"FormSubmitter:edit_{rule.id}-Save rule").click().run()
+    assert not app.exception, app.exception
+    assert alerts.list_rules(actor=admin)[0].threshold == 3
+    app.button(key=f"switch_{rule.id}").click().run()
+    assert not alerts.list_rules(actor=admin)[0].is_active
+    assert any("switched off" in m.value for m in app.markdown)
