@@ -28,7 +28,7 @@ def help_popover() -> None:
     """The keyboard shortcuts, listed where people look for them."""
     with st.popover("Keyboard shortcuts", icon=":material/keyboard:"):
         for key, what in SHORTCUTS.items():
-            st.markdown(f"`{key}` — {what}")
+            st.text(f"{key}  —  {what}")
         st.caption(
             "Shortcuts act when no text field has the focus. Enter in a comment field never "
             "approves or rejects: use the button (or its shortcut)."
@@ -78,7 +78,7 @@ def _tz(detail: ReviewItemDetail) -> ZoneInfo:
 
 def next_button(actor: Actor, mine: int) -> None:
     """Next item: says beforehand that it releases your other claims, and afterwards which."""
-    others = f"releases the {mine} other item(s) you hold" if mine else "you hold no other items"
+    others = f"it releases the {mine} other item(s) you hold" if mine else "you hold no others"
     if st.button(
         "Next item",
         type="primary",
@@ -102,7 +102,7 @@ def next_button(actor: Actor, mine: int) -> None:
             return f"You hold #{nxt.id} now.{freed}"
 
         actions.run(lambda: review.next_item(actor=actor), done)
-    st.caption(plain(f"Next item {others}."))
+    st.caption(plain(f"Next item claims the most urgent item for you; {others}."))
 
 
 def _held(actor: Actor) -> list[int]:
