@@ -1,5 +1,5 @@
 """Home's "agent runs, last 30 days" and Run metrics' default range count the same runs: both
-are the last 30 whole UTC days, today included (a rolling 30 × 24 h window used to differ)."""
+are the last 30 whole UTC days, today included (a rolling 30-day (720 h) window used to differ)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_home_and_run_metrics_agree_on_the_last_30_days(two_tenants: Pair) -> No
     assert (end - start).days == 30 and start.hour == 0 and start <= now < end
     inside = [start, start + timedelta(minutes=1), now - timedelta(minutes=5)]
     outside = [start - timedelta(seconds=1), start - timedelta(hours=20)]
-    # outside[0] falls in a rolling 30 × 24 h window (the old Home count) but not in the 30 days.
+    # outside[0] is in a rolling 720 h window (the old Home count), not in the 30 days.
     _runs(north.tenant.id, inside + outside)
     _runs(south.tenant.id, inside)
 
