@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from domain.enums import ReviewKind
-from domain.models import Contract, Tenant
+from domain.enums import NegotiationParty, ReviewKind
+from domain.models import Contract, NegotiationRound, Tenant
 from services import db, migrate
 from services.tenants import create_tenant_with_users
 from services.uow import UnitOfWork
@@ -44,6 +44,21 @@ def cards_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         uow.commit()
     deal = rs.deal(t, amount="40000.00")
     inv = rs.investigation(t)
+    for no, party, amount, pct, terms in [
+        (1, NegotiationParty.US, "38761.00", "3.1", "Net 30, annual billing."),
+        (2, NegotiationParty.CUSTOMER, "34000.00", "15", "Net 60 and no price uplift."),
+    ]:
+        rs.add(
+            NegotiationRound(
+                tenant_id=t,
+                deal_id=deal,
+                round_no=no,
+                party=party,
+                amount=Decimal(amount),
+                discount_pct=Decimal(pct),
+                terms=terms,
+            )
+        )
     ids = {
         "proposal": rs.draft(t, ReviewKind.DEAL_PROPOSAL, deal, payload={
             "list_price": "40000.00", "price": 38761.0, "currency": "EUR", "discount_pct": "3.1",

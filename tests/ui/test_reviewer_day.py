@@ -3,6 +3,7 @@ same item, claims you can see, cards that read like the document, shortcuts, loc
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,12 +11,13 @@ from sqlalchemy import update
 from streamlit.proto.Block_pb2 import Block
 from streamlit.testing.v1 import AppTest
 
-from domain.enums import ReviewKind, Role
-from domain.models import Tenant
+from domain.enums import NegotiationParty, ReviewKind, Role
+from domain.models import NegotiationRound, Tenant
 from services import review
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration import review_support as rs
+from tests.ui.test_investigations_page import _incident
 from tests.ui.test_review_queue_page import _button, _edit, _open_item, _open_queue
 from tests.ui.test_shell import _sign_in, _text
 
@@ -132,12 +134,31 @@ def test_a_proposal_reads_like_one_with_money_discount_cap_and_typed_edits(
 def test_a_counter_offer_shows_the_negotiation_as_a_thread(app: AppTest, two_tenants: Pair) -> None:
     north, _ = two_tenants
     t = north.tenant.id
-    item = rs.draft(t, ReviewKind.COUNTER_OFFER, rs.deal(t))
+    deal = rs.deal(t)
+    for no, party, amount, pct, terms in [
+        (1, NegotiationParty.US, "9500.00", "5", "Net 30"),
+        (2, NegotiationParty.CUSTOMER, "8200.00", "18", "Net 60, <b>no</b> uplift"),
+    ]:
+        rs.add(
+            NegotiationRound(
+                tenant_id=t,
+                deal_id=deal,
+                round_no=no,
+                party=party,
+                amount=Decimal(amount),
+                discount_pct=Decimal(pct),
+                terms=terms,
+            )
+        )
+    item = rs.draft(t, ReviewKind.COUNTER_OFFER, deal)
     _open_queue(app, north.users[Role.SALES].id)
     _open_item(app, item.id)
     assert {m.label: m.value for m in app.metric}["Offered price"] == "9,000.00 EUR"
-    assert "discount 10 % of a 20 % cap" in _captions(app)
-    assert "Net 45" in [x.value for x in app.text]
+    shown = _captions(app)
+    assert "discount 10 % of a 20 % cap" in shown
+    assert "Round 1 · us · 9,500.00 EUR" in shown and "Round 2 · customer · 8,200.00 EUR" in shown
+    texts = [x.value for x in app.text]
+    assert "Net 45" in texts and "Net 60, <b>no</b> uplift" in texts
 
 
 def test_a_hypothesis_links_its_cited_events_into_the_timeline(
@@ -197,3 +218,17 @@ def test_a_damaged_time_zone_falls_back_to_utc(app: AppTest, two_tenants: Pair) 
     rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
     _open_queue(app, north.users[Role.REVIEWER].id)
     assert "times in UTC" in _captions(app)
+
+
+def test_an_investigation_link_with_a_cited_event_opens_after_sign_in_showing_that_event(
+    app: AppTest, two_tenants: Pair
+) -> None:
+    inv_id, ids = _incident(two_tenants)
+    app.query_params["investigation"] = str(inv_id)
+    app.query_params["event"] = str(ids["deploy"])  # the link a hypothesis card gives
+    _sign_in(app, two_tenants[0].users[Role.VIEWER].id)
+    app.switch_page("pages/investigations.py").run()
+    assert not app.exception, app.exception
+    payload = next(n for n in app.number_input if n.label.startswith("Show the full payload"))
+    assert payload.value == ids["deploy"]
+    assert any("Deploy 41 of checkout" in _text(m.value) for m in app.markdown)
