@@ -9,8 +9,10 @@ person in and builds st.navigation from their role.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from pages.components import session
 from pages.components.feedback import plain, service_errors
@@ -43,6 +45,18 @@ PAGES: list[tuple[Action, str, str, str]] = [
 ]
 
 
+def _signed_out_pages() -> list[StreamlitPage]:
+    """The sign-in screen, also under every page's URL: a link such as
+    ``/review_queue?item=12`` shows the sign-in screen and, signed in, opens that page with its
+    query (instead of "Page not found")."""
+    screen = st.Page(sign_in_screen, title="Sign in", icon=":material/login:", default=True)
+    paths = {Path(path).stem for action, path, _, _ in PAGES if action is not Action.VIEW_HOME}
+    paths.add("account")
+    return [screen] + [
+        st.Page(sign_in_screen, title="Sign in", url_path=path) for path in sorted(paths)
+    ]
+
+
 def main() -> None:
     # An emoji icon is inlined by Streamlit; a :material/ icon would be fetched from a font host.
     st.set_page_config(page_title="Revo Console", page_icon="🛡️", layout="wide")
@@ -53,7 +67,7 @@ def main() -> None:
     with service_errors():
         user = session.resolve()
     if user is None:
-        st.navigation([st.Page(sign_in_screen, title="Sign in", icon=":material/login:")]).run()
+        st.navigation(_signed_out_pages(), position="hidden").run()
         return
     session.browser_handoff()  # a fresh password sign-in: the browser gets its session cookie
 

@@ -30,4 +30,9 @@ def _tiles(heading: str, counts: list[home.StatusCount]) -> None:
 _tiles("Review queue", overview.review_items)
 st.caption(f"{overview.overdue_reviews:,} pending items are past their due time.")
 _tiles("Agent runs, last 30 days", overview.runs_last_30_days)
+if overview.runs_since:
+    st.caption(
+        f"Since {overview.runs_since:%Y-%m-%d} 00:00 UTC, today included: the same 30 days "
+        "Run metrics shows by default."
+    )
 _tiles("Investigations", overview.investigations)

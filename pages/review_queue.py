@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.components import review_actions as actions
-from pages.components import review_checks
+from pages.components import review_checks, review_claims, when
 from pages.components import review_detail as detail_pane
 from pages.components.feedback import service_errors
 from pages.components.review_filters import filter_bar, queue_table
@@ -14,11 +14,17 @@ from services import auth, review
 from services.auth import Action
 
 CURSORS = "rq_cursors"
+LINK = "item"  # ?item=123 opens that item (a reload, a typed URL, a notification's link)
+LINKED = "rq_linked"
 
 user = current_user()
 actor = user.actor
 can_decide = auth.can_do(actor=actor, action=Action.DECIDE_REVIEW)
-st.title("Review queue")
+tz = when.zone()
+head, keys = st.columns([5, 1])
+head.title("Review queue")
+with keys:
+    review_claims.help_popover()
 actions.show_flash()
 
 with service_errors():
@@ -34,26 +40,29 @@ tiles[3].metric("Claimed by me", f"{counts.mine:,}")
 mine = [kind for kind, roles in policy.deciders.items() if actor.role in roles]
 filters = filter_bar(mine if can_decide else [])
 signature = filters.model_dump_json()
-if st.session_state.get("rq_signature") != signature:
+refiltered = st.session_state.get("rq_signature") != signature
+if refiltered:
     st.session_state["rq_signature"] = signature
     st.session_state[CURSORS] = [None]
 cursors: list[str | None] = st.session_state.setdefault(CURSORS, [None])
 
 with service_errors():
     page = review.list_queue(actor=actor, filters=filters, cursor=cursors[-1])
+ids = [row.id for row in page.items]
+if refiltered and st.session_state.get(actions.CURRENT) not in ids:
+    st.session_state[actions.CURRENT] = None  # the pane follows the filter
+linked = st.query_params.get(LINK)
+if linked != st.session_state.get(LINKED) and linked and linked.isdigit():
+    st.session_state[actions.CURRENT] = int(linked)  # opened on purpose, even outside the filter
 
-if can_decide and st.button("Next item", type="primary", icon=":material/skip_next:"):
-    with service_errors():
-        nxt = review.next_item(actor=actor)
-    st.session_state[actions.CURRENT] = nxt.id if nxt else None
-    if nxt is None:
-        st.info("Nothing left that you may decide. Well done.")
+if can_decide:
+    review_claims.next_button(actor, counts.mine)
 
 left, right = st.columns([3, 2])
 with left:
     total = f"{page.total:,}{'+' if page.total_capped else ''}" if page.total is not None else "?"
-    st.caption(f"{total} items match · page {len(cursors)}")
-    selected = queue_table(page.items)
+    st.caption(f"{total} items match · page {len(cursors)} · times in {tz.key}")
+    selected = queue_table(page.items, tz)
     nav = st.columns(2)
     if nav[0].button("First page", disabled=len(cursors) == 1):
         st.session_state[CURSORS] = [None]
@@ -61,7 +70,6 @@ with left:
     if nav[1].button("Next page", disabled=page.next_cursor is None):
         cursors.append(page.next_cursor)
         st.rerun()
-    ids = [row.id for row in page.items]
     if len(selected) == 1:
         st.session_state[actions.CURRENT] = selected[0]
     current = st.session_state.get(actions.CURRENT)
@@ -81,19 +89,29 @@ with left:
         versions = {r.id: r.row_version for r in page.items if r.id in selected}
         actions.bulk_form(actor, versions)
 
+item_id = st.session_state.get(actions.CURRENT)
+if item_id is None:
+    st.query_params.pop(LINK, None)
+else:
+    st.query_params[LINK] = str(item_id)
+st.session_state[LINKED] = st.query_params.get(LINK)
+
 with right:
-    item_id = st.session_state.get(actions.CURRENT)
     if item_id is not None:
         with service_errors():
             detail = review.get_item(actor=actor, item_id=item_id)
         seen = actions.seen(detail)
+        if item_id not in ids:
+            st.caption("This item is not in the list as filtered; it was opened by its link.")
         detail_pane.artifact(detail)
+        review_claims.status(detail, actor, tz)
         if seen.row_version != detail.item.row_version:
             st.warning("This item changed since you opened it.")
         if can_decide and seen.may_decide:
             with service_errors():
                 report = review.pre_checks(actor=actor, item_id=item_id)
             review_checks.pre_checks(report)
+            review_claims.buttons(detail, actor)
             actions.decision_forms(detail, actor, seen.row_version)
         elif auth.can_do(actor=actor, action=Action.RETRY_EXECUTION):
             actions.retry_button(detail, actor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,6 +13,7 @@ from domain.base import utcnow
 from domain.enums import InvestigationStatus, ReviewStatus, RunStatus
 from domain.models import AgentRun, Investigation, ReviewItem
 from services.actor import Actor
+from services.metrics import filters
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -26,6 +27,7 @@ class HomeOverview(BaseModel):
     review_items: list[StatusCount]
     overdue_reviews: int
     runs_last_30_days: list[StatusCount]
+    runs_since: datetime | None = None  # the window's start (whole UTC days, as Run metrics)
     investigations: list[StatusCount]
 
 
@@ -50,11 +52,15 @@ def get_overview(*, actor: Actor) -> HomeOverview:
             .select_from(ReviewItem)
             .where(ReviewItem.status == ReviewStatus.PENDING, ReviewItem.due_at < now)
         )
-        runs = _counts_by(s, AgentRun.status, AgentRun.created_at >= now - timedelta(days=30))
+        start, end = filters.calendar_days(30, now=now)
+        runs = _counts_by(
+            s, AgentRun.status, AgentRun.created_at >= start, AgentRun.created_at < end
+        )
         investigations = _counts_by(s, Investigation.status)
     return HomeOverview(
         review_items=_in_order(reviews, list(ReviewStatus)),
         overdue_reviews=int(overdue or 0),
         runs_last_30_days=_in_order(runs, list(RunStatus)),
+        runs_since=start,
         investigations=_in_order(investigations, list(InvestigationStatus)),
     )

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from streamlit import config
+from streamlit.runtime.pages_manager import PagesManager
 
 import api
 from api import ops
@@ -26,6 +27,10 @@ def configure_streamlit() -> None:
         else {}
     )
     config.set_option("server.trustedUserHeaders", trusted)
+    # The page scripts live in pages/, but st.navigation (app.py) decides what runs. Until some
+    # session had called it, Streamlit treated pages/ as a v1 multipage app, so a fresh
+    # process's first request for /review_queue?item=… ran that file without sign-in.
+    PagesManager.uses_pages_directory = False
 
 
 def routes() -> list[BaseRoute]:

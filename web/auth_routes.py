@@ -31,6 +31,19 @@ def _https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def _local_target(value: object) -> str:
+    """Where to go after the cookie is set: a path (and query) of this console, else home.
+    Nothing that leaves the origin (``//host``, ``/\\host``, a scheme) is followed."""
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > 2048:
+        return "/"
+    if value.startswith(("//", "/\\")) or any(not 0x20 < ord(c) < 0x7F or c == "\\" for c in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.path.startswith(("/auth/", "/api/")):
+        return "/"
+    return value
+
+
 async def handoff_script(_request: Request) -> Response:
     return Response(
         HANDOFF_JS,
@@ -45,7 +58,7 @@ async def set_session_cookie(request: Request) -> Response:
     form = await request.form()
     code = form.get("code")
     token = await run_in_threadpool(auth.claim_handoff, code=code if isinstance(code, str) else "")
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(_local_target(form.get("next")), status_code=303)
     if token is None:
         return response  # an expired or used code: the page shows the sign-in screen again
     response.set_cookie(

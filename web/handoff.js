@@ -13,6 +13,12 @@
     input.name = "code";
     input.value = script.getAttribute("data-code") || "";
     form.appendChild(input);
+    // Back to the page (and its ?item=… query) the person asked for before signing in.
+    var next = document.createElement("input");
+    next.type = "hidden";
+    next.name = "next";
+    next.value = window.location.pathname + window.location.search;
+    form.appendChild(next);
   }
   document.body.appendChild(form);
   form.submit();

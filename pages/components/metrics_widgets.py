@@ -24,11 +24,13 @@ def _pick(label: str, options: list[str]) -> str | None:
 
 def sidebar_filter(actor: Actor) -> tuple[MetricsFilter, dashboard.FilterOptions]:
     """The filter chosen in the sidebar (stops the page while a date range is half-picked)."""
-    today = datetime.now(UTC).date()
+    first_day, day_after = filters.calendar_days(30)  # the same 30 days as Home's tiles
     with st.sidebar:
         st.subheader("Metrics filter")
         picked = st.date_input(
-            "Date range", value=(today - timedelta(days=29), today), key="metrics_range"
+            "Date range (UTC days)",
+            value=(first_day.date(), (day_after - timedelta(days=1)).date()),
+            key="metrics_range",
         )
         if not isinstance(picked, tuple) or len(picked) != 2:
             st.info("Pick the last day of the range.")

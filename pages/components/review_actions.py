@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -14,6 +16,9 @@ from services.actor import Actor
 from services.errors import ServiceError
 from services.review import ReviewItemDetail
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MONEY_FIELDS = frozenset({"price", "amount", "discount_pct"})
+EDITING = "review_editing"
 FLASH = "review_flash"
 CURRENT = "review_current_item"
 SEEN = "review_seen"
@@ -68,18 +73,56 @@ def run(
     st.rerun()
 
 
+def _money_or_percent(name: str, value: int | float | str, label: str, wkey: str) -> object:
+    """A typed input for a money or percent field; the stored type (and text) is kept when the
+    reviewer leaves it as it was, so saving untouched records no edit."""
+    try:
+        start = float(value)
+    except ValueError:
+        return st.text_input(label, value=str(value), key=wkey)
+    if name == "discount_pct":
+        picked = st.number_input(
+            f"{label} (%)", min_value=0.0, max_value=100.0, value=start, step=0.5,
+            format="%.2f", key=wkey,
+        )  # fmt: skip
+    else:
+        picked = st.number_input(
+            label, min_value=0.0, value=start, step=100.0, format="%.2f", key=wkey
+        )
+    if picked == start:
+        return value
+    if isinstance(value, str):
+        return f"{picked:.2f}"
+    return int(picked) if isinstance(value, int) and picked.is_integer() else picked
+
+
+def _iso_date(value: str) -> date | None:
+    if not _DATE.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _edited(editable: dict[str, Any], key: str) -> dict[str, Any]:
-    """Inputs for exactly the fields the service says an edit may change (and execution reads)."""
+    """Typed inputs for exactly the fields the service says an edit may change (and execution
+    reads): money and percent as numbers, dates as dates, prose as text areas."""
     edited: dict[str, Any] = {}
     for name, value in editable.items():
         label = plain(name.replace("_", " ").capitalize())
         wkey = f"{key}_{name}"
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             continue  # not a value a form can edit faithfully: left as it is
+        elif name in MONEY_FIELDS:
+            edited[name] = _money_or_percent(name, value, label, wkey)
         elif isinstance(value, int):  # keep whole numbers whole: 10000 is not an edit of it
             edited[name] = st.number_input(label, value=value, step=1, key=wkey)
         elif isinstance(value, float):
             edited[name] = st.number_input(label, value=value, key=wkey)
+        elif (day := _iso_date(value)) is not None:
+            picked = st.date_input(label, value=day, key=wkey)
+            edited[name] = picked.isoformat() if isinstance(picked, date) else value
         elif name in {"body", "terms", "notes", "hypothesis", "root_cause"} or "\n" in value:
             edited[name] = st.text_area(label, value=value, height=200, key=wkey)
         else:
@@ -88,16 +131,12 @@ def _edited(editable: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def decision_forms(detail: ReviewItemDetail, actor: Actor, version: int) -> None:
-    """Claim / release, approve, edit and approve, reject: forms submit with Enter."""
+    """Approve, edit and approve, reject. Enter in a field never submits: only the buttons
+    (or their shortcuts A, E, R) decide."""
     item = detail.item
-    claim_col, release_col = st.columns(2)
-    if claim_col.button("Claim", key="claim", disabled=detail.claimed_by is not None):
-        run(lambda: review.claim(actor=actor, item_id=item.id), lambda r: f"You hold #{r.id}.")
-    if release_col.button("Release", key="release", disabled=detail.claimed_by is None):
-        run(lambda: review.release(actor=actor, item_id=item.id), lambda r: f"#{r.id} released.")
-    with st.form("approve_form"):
+    with st.form("approve_form", enter_to_submit=False):
         comment = st.text_input("Comment (optional)", key="approve_comment")
-        if st.form_submit_button("Approve", type="primary"):
+        if st.form_submit_button("Approve", type="primary", shortcut="A"):
             run(
                 lambda: review.approve(
                     actor=actor, item_id=item.id, seen_version=version, comment=comment
@@ -105,24 +144,34 @@ def decision_forms(detail: ReviewItemDetail, actor: Actor, version: int) -> None
                 lambda r: r.message,
                 failed=_decided,
             )
-    with st.expander("Edit and approve"), st.form("edit_form"):
-        if not detail.editable:
-            st.caption("Nothing in this draft can be edited; approve or reject it as it is.")
-        edited = _edited(detail.editable, f"edit_{item.id}_{version}")
-        if st.form_submit_button("Save edits and approve", disabled=not detail.editable):
-            run(
-                lambda: review.edit_and_approve(
-                    actor=actor, item_id=item.id, seen_version=version, edited_payload=edited
-                ),
-                lambda r: r.message,
-                failed=_decided,
-            )
-    with st.form("reject_form"):
+    editing = st.session_state.get(EDITING) == item.id
+    if st.button(
+        "Close the editor" if editing else "Edit and approve",
+        key="edit_toggle",
+        shortcut="E",
+        icon=":material/edit:",
+        disabled=not detail.editable,
+        help=None if detail.editable else "Nothing in this draft can be edited.",
+    ):
+        st.session_state[EDITING] = None if editing else item.id
+        st.rerun()
+    if editing and detail.editable:
+        with st.form("edit_form", enter_to_submit=False):
+            edited = _edited(detail.editable, f"edit_{item.id}_{version}")
+            if st.form_submit_button("Save edits and approve"):
+                run(
+                    lambda: review.edit_and_approve(
+                        actor=actor, item_id=item.id, seen_version=version, edited_payload=edited
+                    ),
+                    lambda r: r.message,
+                    failed=_decided,
+                )
+    with st.form("reject_form", enter_to_submit=False):
         reason = st.selectbox(
             "Reason", list(review.ReasonCode), format_func=review.REASON_LABELS.__getitem__
         )
         why = st.text_input("Comment", key="reject_comment")
-        if st.form_submit_button("Reject"):
+        if st.form_submit_button("Reject", shortcut="X"):
             run(
                 lambda: review.reject(
                     actor=actor,

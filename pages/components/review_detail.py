@@ -7,11 +7,12 @@ dataframe cell, never as markdown or HTML.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-from pages.components import review_checks
+from pages.components import review_cards, review_checks, when
 from pages.components.feedback import plain
 from pages.components.session import current_user
 from pages.components.tables import safe_dataframe
@@ -44,13 +45,13 @@ def artifact(detail: ReviewItemDetail) -> None:
     item, ctx = detail.item, detail.context
     payload = item.payload
     st.subheader(f"#{item.id} · {item.kind.value.replace('_', ' ')}")
+    tz = ZoneInfo(ctx.time_zone)
     st.caption(
         f"{item.status.value} · confidence {item.confidence:.0%} · risk {item.risk.value} · "
-        f"priority {item.priority} · due {item.due_at:%Y-%m-%d %H:%M} UTC"
-        + (" · OVERDUE" if item.overdue else "")
+        f"priority {item.priority} · due {when.local(item.due_at, tz)} "
+        f"({'OVERDUE, ' if item.overdue else ''}{when.relative(item.due_at)})",
+        help=f"Due {when.utc(item.due_at)}",
     )
-    if detail.claimed_by:
-        st.caption(f"Claimed by {plain(detail.claimed_by)}")
     if detail.needs_second_approver:
         who = "waiting for a second approver" if item.first_approver_id else "needs two approvers"
         st.warning(f"Four-eyes: the amount is above the limit — {who}.")
@@ -61,6 +62,16 @@ def artifact(detail: ReviewItemDetail) -> None:
         _text("To", to or ctx.email_to)
         _text("Subject", payload.get("subject"))
         st.code(str(payload.get("body", "")), language=None, wrap_lines=True)
+        if item.kind is ReviewKind.DUNNING_NOTICE and "amount" in payload:
+            st.caption(
+                plain(
+                    f"Level {payload.get('level', '?')} notice · "
+                    f"{review_cards.money(payload['amount'], payload.get('currency'))} due "
+                    f"{payload.get('due_date', '')}"
+                )
+            )
+    elif review_cards.document(detail):
+        pass
     else:
         shown = {k: v for k, v in payload.items() if k not in {"terms", "body", "notes"}}
         for key, value in shown.items():
@@ -83,11 +94,12 @@ def artifact(detail: ReviewItemDetail) -> None:
 
 def history(detail: ReviewItemDetail) -> None:
     """The item's audit trail, oldest first."""
+    tz = ZoneInfo(detail.context.time_zone)
     with st.expander(f"Item history ({len(detail.audit)})"):
         _table(
             [
                 {
-                    "when": f"{a.created_at:%Y-%m-%d %H:%M:%S}",
+                    "when": when.local(a.created_at, tz, "%Y-%m-%d %H:%M:%S"),
                     "who": a.actor_label,
                     "what": a.action.removeprefix("review."),
                     "status": str((a.after or {}).get("status", "")),

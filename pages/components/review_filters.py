@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 import streamlit as st
 
+from pages.components import when
 from pages.components.tables import safe_dataframe
 from services.review import ReviewItemRow, ReviewKind, ReviewQueueFilter, ReviewStatus, Risk
 
@@ -55,7 +58,7 @@ def filter_bar(default_kinds: list[ReviewKind]) -> ReviewQueueFilter:
     )
 
 
-def queue_table(rows: list[ReviewItemRow]) -> list[int]:
+def queue_table(rows: list[ReviewItemRow], tz: ZoneInfo) -> list[int]:
     """The queue as a table with row selection; returns the selected item ids."""
     frame = pd.DataFrame(
         [
@@ -64,7 +67,7 @@ def queue_table(rows: list[ReviewItemRow]) -> list[int]:
                 "kind": r.kind.value,
                 "subject": r.subject_label,
                 "status": r.status.value + (" ⚠ overdue" if r.overdue else ""),
-                "due (UTC)": f"{r.due_at:%m-%d %H:%M}",
+                "due": f"{when.relative(r.due_at)} · {when.local(r.due_at, tz, '%m-%d %H:%M')}",
                 "priority": r.priority,
                 "confidence": round(r.confidence, 2),
                 "risk": r.risk.value,
@@ -80,6 +83,7 @@ def queue_table(rows: list[ReviewItemRow]) -> list[int]:
         on_select="rerun",
         selection_mode="multi-row",
         key="rq_table",
+        column_config={"due": st.column_config.TextColumn(help=f"Times in {tz.key}")},
         width="stretch",
     )
     selected = getattr(getattr(event, "selection", None), "rows", []) or []

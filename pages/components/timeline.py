@@ -29,6 +29,8 @@ LANE_INDEX = {name: i for i, name in enumerate(LANES)}
 MARKERS = {"started": "#6a1b9a", "detected": "#c62828", "resolved": "#2e7d32"}
 PAYLOAD_KEY = "timeline_payload_event"
 SVG_MAX_POINTS = 2_000
+EVENT_LINK = "event"
+LINKED_EVENT = "timeline_linked_event"
 
 
 def figure(window: TimelineWindow, markers: dict[str, datetime | None]) -> go.Figure:
@@ -125,6 +127,10 @@ def render(actor: Actor, window: TimelineWindow, markers: dict[str, datetime | N
     if points and points[0].get("customdata") is not None:
         st.session_state[PAYLOAD_KEY] = int(points[0]["customdata"])
     safe_dataframe(table(window), hide_index=True, height=300)
+    linked = st.query_params.get(EVENT_LINK)  # ?event=12: a hypothesis cited that event
+    if linked and linked.isdigit() and st.session_state.get(LINKED_EVENT) != linked:
+        st.session_state[LINKED_EVENT] = linked
+        st.session_state[PAYLOAD_KEY] = min(int(linked), 2**53)
     event_id = st.number_input(
         "Show the full payload of event #",
         min_value=0,

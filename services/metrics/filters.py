@@ -7,7 +7,7 @@ period, and what people did with them"). Start is inclusive, end exclusive.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -71,6 +71,14 @@ def build_filter(**values: Any) -> MetricsFilter:
         where = ".".join(str(p) for p in first["loc"]) or "filter"
         message = str(first["msg"]).removeprefix("Value error, ")
         raise InvalidInput(f"The metrics filter is not valid ({where}): {message}.") from exc
+
+
+def calendar_days(days: int, *, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The last ``days`` whole UTC calendar days, today included: [start, end). The Run metrics
+    page's default date range and the Home page's "last 30 days" are both this window."""
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    start = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=UTC)
+    return start, datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def last_days(days: int, *, now: datetime | None = None, **values: Any) -> MetricsFilter:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.base import utcnow
+from domain.enums import ReviewKind
 from domain.models import (
     Contract,
     Deal,
@@ -18,8 +19,11 @@ from domain.models import (
     Lead,
     NegotiationRound,
     ReviewItem,
+    Tenant,
 )
+from services import clock
 from services.config import get_settings
+from services.review import rules
 from services.review.schemas import ReviewContext
 
 
@@ -32,7 +36,12 @@ def build(session: Session, item: ReviewItem) -> ReviewContext:
         "investigation": _investigation,
         "contract": _contract,
     }.get(item.subject_type)
-    return builder(session, item.subject_id) if builder else ReviewContext()
+    ctx = builder(session, item.subject_id) if builder else ReviewContext()
+    tenant = session.get(Tenant, item.tenant_id)
+    ctx.time_zone = clock.zone_name(tenant)
+    if item.kind in {ReviewKind.DEAL_PROPOSAL, ReviewKind.COUNTER_OFFER}:
+        ctx.discount_cap_pct = float(rules.discount_cap(tenant))
+    return ctx
 
 
 def _emails(session: Session, *where: Any) -> list[dict[str, str]]:
@@ -84,6 +93,8 @@ def _deal(session: Session, deal_id: int) -> ReviewContext:
         .order_by(NegotiationRound.round_no)
     ).all()
     return ReviewContext(
+        currency=deal.currency,
+        list_price=float(deal.amount),
         facts={
             "Deal": deal.name,
             "Amount": f"{deal.amount:,.2f} {deal.currency}",
@@ -110,6 +121,7 @@ def _invoice(session: Session, invoice_id: int) -> ReviewContext:
     today: date = utcnow().date()
     overdue_days = max(0, (today - invoice.due_date).days)
     return ReviewContext(
+        currency=invoice.currency,
         email_from=get_settings().mail_from,
         email_to=f"{invoice.customer_name} <{invoice.customer_email}>",
         facts={
@@ -133,13 +145,14 @@ def _investigation(session: Session, investigation_id: int) -> ReviewContext:
     if inv is None:
         return ReviewContext()
     return ReviewContext(
+        subject_url=f"/investigations?investigation={inv.id}",
         facts={
             "Investigation": inv.title,
             "Severity": inv.severity.value,
             "Status": inv.status.value,
             "Service": inv.service or "—",
             "Current root cause": inv.root_cause or "—",
-        }
+        },
     )
 
 
@@ -148,9 +161,10 @@ def _contract(session: Session, contract_id: int) -> ReviewContext:
     if contract is None:
         return ReviewContext()
     return ReviewContext(
+        currency=contract.currency,
         facts={
             "Contract": contract.number,
             "Value": f"{contract.value:,.2f} {contract.currency}",
             "Status": contract.status.value,
-        }
+        },
     )

@@ -91,6 +91,12 @@ class ReviewContext(BaseModel):
     email_to: str | None = None
     facts: dict[str, str] = Field(default_factory=dict)
     history: list[dict[str, str]] = Field(default_factory=list)
+    # For cards that read like the document: the tenant's clock and money rules.
+    time_zone: str = "UTC"
+    currency: str | None = None
+    list_price: float | None = None  # the deal's amount before any discount
+    discount_cap_pct: float | None = None  # the tenant's cap on deal discounts
+    subject_url: str | None = None  # the console page of the subject (an investigation)
 
 
 class ReviewItemDetail(BaseModel):

@@ -34,6 +34,12 @@ def _button(app: AppTest, label: str) -> object:
     return next(b for b in app.button if b.label == label)
 
 
+def _edit(app: AppTest) -> None:
+    """Open the editor (its button, shortcut E)."""
+    _button(app, "Edit and approve").click().run()  # type: ignore[attr-defined]
+    assert not app.exception, app.exception
+
+
 def test_reviewer_opens_an_email_draft_and_approves_it(app: AppTest, two_tenants: Pair) -> None:
     north, _ = two_tenants
     t = north.tenant.id
@@ -61,6 +67,7 @@ def test_reviewer_edits_a_draft_then_approves_the_edit(app: AppTest, two_tenants
     item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
     _open_queue(app, north.users[Role.REVIEWER].id)
     _open_item(app, item.id)
+    _edit(app)
     body = next(a for a in app.text_area if a.label == "Body")
     body.set_value("Hello Jane,\nTen minutes on Friday?")
     _button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
@@ -78,6 +85,7 @@ def test_saving_a_proposal_untouched_approves_it_without_recording_an_edit(
     item = rs.draft(north.tenant.id, ReviewKind.DEAL_PROPOSAL, rs.deal(north.tenant.id))
     _open_queue(app, north.users[Role.SALES].id)
     _open_item(app, item.id)
+    _edit(app)
     amount = next(n for n in app.number_input if n.label == "Amount")
     assert amount.value == 10000
     _button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
@@ -247,12 +255,14 @@ def test_the_edit_form_offers_only_what_execution_honours_and_an_edited_to_is_us
     _open_item(app, item.id)  # the first run opened the most urgent item: pick from there
     _open_item(app, notice.id)
     assert [s.value for s in app.subheader] == [f"#{notice.id} · dunning notice"]
+    _edit(app)
     offered = {w.label for w in [*app.text_input, *app.number_input, *app.text_area]}
     assert {"Subject", "Body"} <= offered
     assert not offered & {"To", "Invoice id", "Level"}, offered
 
     _open_item(app, item.id)  # the selectbox's key follows the open item: twice to switch
     _open_item(app, item.id)
+    _edit(app)
     to = next(w for w in app.text_input if w.label == "To")
     assert to.value == "jane@example.test"
     to.set_value("j.doe@example.test")
