@@ -20,7 +20,14 @@ from services.api_tokens import Scope
 from services.config import get_settings
 from services.errors import InvalidInput, NotFound
 from services.review import signals, submissions
-from services.review.schemas import ReasonCode, ReviewStatus
+from services.review.schemas import (
+    ReasonCode,
+    ReviewItemPage,
+    ReviewKind,
+    ReviewQueueFilter,
+    ReviewStatus,
+    SortKey,
+)
 from services.review.submissions import (
     ExecutionReport,
     ReviewState,
@@ -48,6 +55,24 @@ async def submit_review(
         response.status_code = 200
     response.headers["Location"] = f"v1/reviews/{result.review.id}"
     return result.review
+
+
+@router.get("", response_model=ReviewItemPage)
+def list_reviews(
+    actor: Reader,
+    status: Annotated[list[ReviewStatus] | None, Query(max_length=10)] = None,
+    kind: Annotated[list[ReviewKind] | None, Query(max_length=20)] = None,
+    search: Annotated[str, Query(max_length=200)] = "",
+    sort: SortKey = "due",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ReviewItemPage:
+    """The tenant's review items (pending unless ``status`` says otherwise), sorted, one page at a
+    time: follow ``next_cursor``."""
+    filters = ReviewQueueFilter(
+        statuses=status or [ReviewStatus.PENDING], kinds=kind or [], search=search, sort=sort
+    )
+    return reviews.list_queue(actor=actor, filters=filters, cursor=cursor, limit=limit)
 
 
 async def _wait(actor: Actor, item_id: int, seconds: float) -> None:

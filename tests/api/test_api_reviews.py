@@ -353,3 +353,45 @@ def test_on_postgres_a_review_decision_notifies_the_other_replicas_when_it_commi
         )
         notes = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
     assert str(item["id"]) in notes[0].split(",")
+
+
+def test_the_review_list_pages_with_a_cursor_filters_and_keeps_to_its_tenant(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    north, south = two_tenants
+    secret = make_token(north)
+    made = []
+    for n in range(3):
+        body = {**ACTION, "subject": {**ACTION["subject"], "id": f"acme/web#{n}"}}  # type: ignore[dict-item]
+        made.append(_submit(http, secret, f"list-{n}", body).json()["id"])
+    first = http.get("/api/v1/reviews", params={"limit": 2}, headers=bearer(secret))
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert len(page["items"]) == 2 and page["next_cursor"] and page["total"] == 3
+    rest = http.get(
+        "/api/v1/reviews",
+        params={"limit": 2, "cursor": page["next_cursor"]},
+        headers=bearer(secret),
+    ).json()
+    assert sorted(i["id"] for i in page["items"] + rest["items"]) == sorted(made)
+    assert rest["next_cursor"] is None
+
+    reviews.reject(
+        actor=north.actor(Role.ADMIN),
+        item_id=made[0],
+        seen_version=1,
+        reason_code=ReasonCode.DUPLICATE,
+    )
+    rejected = http.get("/api/v1/reviews", params={"status": "rejected"}, headers=bearer(secret))
+    assert [i["id"] for i in rejected.json()["items"]] == [made[0]]
+    searched = http.get("/api/v1/reviews", params={"search": "pr 42"}, headers=bearer(secret))
+    assert sorted(i["id"] for i in searched.json()["items"]) == sorted(made[1:])
+    nothing = http.get("/api/v1/reviews", params={"search": "zqxjv"}, headers=bearer(secret))
+    assert nothing.json()["items"] == []
+
+    other = http.get("/api/v1/reviews", headers=bearer(make_token(south))).json()
+    assert other["items"] == [] and other["total"] == 0
+    bad = http.get("/api/v1/reviews", params={"cursor": "not-a-cursor"}, headers=bearer(secret))
+    assert bad.status_code in {400, 422} and bad.headers["content-type"] == PROBLEM
+    unscoped = make_token(north, scopes=[api_tokens.Scope.REVIEWS_SUBMIT])
+    assert http.get("/api/v1/reviews", headers=bearer(unscoped)).status_code == 403
