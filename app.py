@@ -9,7 +9,6 @@ person in and builds st.navigation from their role.
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -21,27 +20,25 @@ from services import auth, logs, worker
 from services.auth import Action
 from web import asgi
 
-PAGES: list[tuple[Action, str, str, str]] = [
-    (Action.VIEW_HOME, "pages/home.py", "Home", ":material/home:"),
-    (Action.VIEW_REVIEW_QUEUE, "pages/review_queue.py", "Review queue", ":material/fact_check:"),
-    (Action.TRIGGER_RUN, "pages/work.py", "Work", ":material/work:"),
-    (Action.VIEW_METRICS, "pages/metrics.py", "Run metrics", ":material/monitoring:"),
-    (Action.VIEW_INVESTIGATIONS, "pages/investigations.py", "Investigations", ":material/search:"),
-    (Action.MANAGE_PROMPTS, "pages/prompts.py", "Prompts", ":material/edit_note:"),
-    (Action.MANAGE_SCHEDULES, "pages/schedules.py", "Schedules", ":material/schedule:"),
-    (Action.MANAGE_MODELS, "pages/models.py", "Models", ":material/memory:"),
-    (Action.MANAGE_USERS, "pages/people.py", "People", ":material/group:"),
-    (Action.MANAGE_USERS, "pages/api_tokens.py", "API tokens", ":material/key:"),
-    (Action.MANAGE_POLICIES, "pages/policies.py", "Policies", ":material/policy:"),
-    (Action.VIEW_AUDIT_LOG, "pages/audit_log.py", "Audit log", ":material/history:"),
-    (Action.MANAGE_ALERTS, "pages/alerts.py", "Alert rules", ":material/notifications_active:"),
-    (Action.MANAGE_ALERTS, "pages/notify_channels.py", "Channels & webhooks", ":material/webhook:"),
-    (
-        Action.MANAGE_MY_NOTIFICATIONS,
-        "pages/my_notifications.py",
-        "My notifications",
-        ":material/notifications:",
-    ),
+# (section, permission, script in pages/, title, material icon), in menu order. Sections keep
+# a long menu readable; Streamlit would fold an unsectioned one behind "View more".
+A = Action
+PAGES: list[tuple[str, Action, str, str, str]] = [
+    ("Work", A.VIEW_HOME, "home", "Home", "home"),
+    ("Work", A.VIEW_REVIEW_QUEUE, "review_queue", "Review queue", "fact_check"),
+    ("Work", A.TRIGGER_RUN, "work", "Work", "work"),
+    ("Work", A.VIEW_INVESTIGATIONS, "investigations", "Investigations", "search"),
+    ("Watch", A.VIEW_METRICS, "metrics", "Run metrics", "monitoring"),
+    ("Watch", A.VIEW_AUDIT_LOG, "audit_log", "Audit log", "history"),
+    ("Watch", A.MANAGE_ALERTS, "alerts", "Alert rules", "notifications_active"),
+    ("Manage", A.MANAGE_USERS, "people", "People", "group"),
+    ("Manage", A.MANAGE_POLICIES, "policies", "Policies", "policy"),
+    ("Manage", A.MANAGE_PROMPTS, "prompts", "Prompts", "edit_note"),
+    ("Manage", A.MANAGE_MODELS, "models", "Models", "memory"),
+    ("Manage", A.MANAGE_SCHEDULES, "schedules", "Schedules", "schedule"),
+    ("Manage", A.MANAGE_USERS, "api_tokens", "API tokens", "key"),
+    ("Manage", A.MANAGE_ALERTS, "notify_channels", "Channels & webhooks", "webhook"),
+    ("You", A.MANAGE_MY_NOTIFICATIONS, "my_notifications", "My notifications", "notifications"),
 ]
 
 
@@ -50,7 +47,7 @@ def _signed_out_pages() -> list[StreamlitPage]:
     ``/review_queue?item=12`` shows the sign-in screen and, signed in, opens that page with its
     query (instead of "Page not found")."""
     screen = st.Page(sign_in_screen, title="Sign in", icon=":material/login:", default=True)
-    paths = {Path(path).stem for action, path, _, _ in PAGES if action is not Action.VIEW_HOME}
+    paths = {name for _, action, name, _, _ in PAGES if action is not Action.VIEW_HOME}
     paths.add("account")
     return [screen] + [
         st.Page(sign_in_screen, title="Sign in", url_path=path) for path in sorted(paths)
@@ -74,13 +71,19 @@ def main() -> None:
     logs.bind(
         tenant_id=user.actor.tenant_id, user_id=user.actor.user_id, role=user.actor.role.value
     )
-    pages = [
-        st.Page(path, title=title, icon=icon, default=(action is Action.VIEW_HOME))
-        for action, path, title, icon in PAGES
-        if auth.can_do(actor=user.actor, action=action)
-    ]
+    menu: dict[str, list[StreamlitPage]] = {}
+    for section, action, name, title, icon in PAGES:
+        if auth.can_do(actor=user.actor, action=action):
+            page = st.Page(
+                f"pages/{name}.py",
+                title=title,
+                icon=f":material/{icon}:",
+                default=(action is Action.VIEW_HOME),
+            )
+            menu.setdefault(section, []).append(page)
     if user.method == "password":
-        pages.append(st.Page("pages/account.py", title="My account", icon=":material/person:"))
+        account = st.Page("pages/account.py", title="My account", icon=":material/person:")
+        menu.setdefault("You", []).append(account)
     with st.sidebar:
         st.markdown(
             f"**{plain(user.display_name)}**  \n{plain(user.tenant_name)} · {user.actor.role.value}"
@@ -88,7 +91,7 @@ def main() -> None:
         if st.button("Sign out", icon=":material/logout:"):
             session.sign_out()
             st.rerun()
-    st.navigation(pages).run()
+    st.navigation(menu, expanded=True).run()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Finance drafts a dunning notice from an invoice on the Work page (the console's own worker
-runs the agent against a scripted model on loopback); a reviewer, another person, approves it."""
+"""An admin gives dunning notices an 8-hour SLA on the Policies page; finance drafts a dunning
+notice from an invoice on the Work page (the console's own worker runs the agent against a
+scripted model on loopback); a reviewer, another person, approves it, due 8 hours after it came."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -84,10 +86,20 @@ def _sign_in(browser: Any, console: str, email: str) -> Any:
     return page
 
 
-def test_finance_drafts_a_dunning_notice_from_an_invoice_and_a_reviewer_approves_it(
+def test_an_admin_edits_a_policy_finance_drafts_a_dunning_notice_and_a_reviewer_approves_it(
     console: tuple[str, TenantWithUsers], browser: Any
 ) -> None:
     url, acme = console
+    admin = _sign_in(browser, url, "admin@acme.test")
+    admin.get_by_role("link", name="Policies").click()
+    expect(admin.get_by_role("heading", name="Review policies")).to_be_visible(timeout=30_000)
+    admin.get_by_label("Kind").click()
+    admin.get_by_role("option", name="Dunning notice").click()
+    admin.get_by_label("SLA (hours)").fill("8")
+    admin.get_by_role("button", name="Save policy").click()
+    expect(admin.get_by_text(re.compile(r"^Policy saved\."))).to_be_visible(timeout=30_000)
+    admin.close()
+
     finance = _sign_in(browser, url, "finance@acme.test")
     finance.get_by_role("link", name="Work").click()
     expect(finance.get_by_role("heading", name="Work")).to_be_visible(timeout=30_000)
@@ -110,7 +122,7 @@ def test_finance_drafts_a_dunning_notice_from_an_invoice_and_a_reviewer_approves
     reviewer.get_by_label("Open item").click()
     reviewer.get_by_role("option", name=f"#{item_id}").click()
     expect(reviewer.get_by_text("Payment reminder").first).to_be_visible(timeout=15_000)
-    reviewer.get_by_role("button", name="Approve", exact=True).click()
+    reviewer.get_by_role("button", name=re.compile(r"^Approve(?! selected)")).click()  # + shortcut
     expect(reviewer.get_by_text(re.compile(rf"#{item_id} approved"))).to_be_visible(timeout=30_000)
     ARTIFACTS.mkdir(exist_ok=True)
     reviewer.screenshot(path=str(ARTIFACTS / "dunning_journey.png"), full_page=True)
@@ -124,3 +136,4 @@ def test_finance_drafts_a_dunning_notice_from_an_invoice_and_a_reviewer_approves
     assert item.triggered_by_id == acme.users[Role.FINANCE].id == run.triggered_by_id
     assert item.decided_by_id == acme.users[Role.REVIEWER].id
     assert run.trigger is RunTrigger.MANUAL
+    assert item.due_at - item.created_at == timedelta(hours=8)  # the admin's new SLA
