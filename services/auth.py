@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 from typing import Any
 
@@ -52,6 +53,22 @@ def oidc_provider_settings() -> dict[str, Any]:
 def session_max_age_seconds() -> float:
     """How long a session cookie may live at most (REVO_SESSION_ABSOLUTE_HOURS)."""
     return get_settings().session_absolute_hours * 3600
+
+
+def proxy_vouches(*, presented: str | None) -> bool:
+    """Whether a request's proxy secret header proves it came through the authenticating proxy
+    (always, when no REVO_PROXY_SHARED_SECRET is set: then the network must ensure it)."""
+    shared = get_settings().proxy_shared_secret
+    if shared is None:
+        return True
+    return presented is not None and hmac.compare_digest(
+        presented.encode("utf-8", "replace"), shared.get_secret_value().encode()
+    )
+
+
+def proxy_secret_header() -> str:
+    """The header the authenticating proxy sends its shared secret in (REVO_PROXY_SECRET_HEADER)."""
+    return get_settings().proxy_secret_header
 
 
 def proxy_headers() -> tuple[str, str]:

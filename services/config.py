@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     session_absolute_hours: float = Field(default=12.0, gt=0)
     proxy_email_header: str = Field(default="X-Forwarded-Email", min_length=1)
     proxy_user_header: str = Field(default="X-Forwarded-User", min_length=1)
+    # The proxy proves a request came through it by sending this secret in proxy_secret_header;
+    # identity headers on a request without it are dropped (required in production).
+    proxy_shared_secret: SecretStr | None = None
+    proxy_secret_header: str = Field(default="X-Revo-Proxy-Secret", min_length=1)
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     oidc_metadata_url: str | None = None
@@ -162,6 +166,7 @@ class Settings(BaseSettings):
         "oidc_role_claim",
         "oidc_tenant_claim",
         "totp_encryption_key",
+        "proxy_shared_secret",
         mode="before",
     )
     @classmethod
@@ -183,6 +188,15 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "REVO_TOTP_ENCRYPTION_KEY must be one or more comma-separated random "
                     "secrets of at least 32 characters each"
+                )
+        if "proxy" in self.auth_modes:
+            shared = self.proxy_shared_secret.get_secret_value() if self.proxy_shared_secret else ""
+            if shared and (shared in PLACEHOLDER_SECRETS or len(shared) < 32):
+                raise ValueError("REVO_PROXY_SHARED_SECRET must be at least 32 random characters")
+            if self.env == "production" and not shared:
+                raise ValueError(
+                    "REVO_AUTH_MODE=proxy needs REVO_PROXY_SHARED_SECRET in production: without "
+                    "it anyone who reaches the console directly can send an identity header"
                 )
         if "oidc" in self.auth_modes:
             missing = [

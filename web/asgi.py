@@ -13,6 +13,7 @@ import api
 from api import ops
 from services import auth
 from web.auth_routes import auth_routes
+from web.proxy_guard import ProxyIdentityGuard
 from web.security import SecurityHeadersMiddleware
 
 PROXY_EMAIL_KEY = "proxy_email"  # pages/components/session.py reads st.user under this key
@@ -40,8 +41,9 @@ def routes() -> list[BaseRoute]:
 
 
 def middleware() -> list[Middleware]:
-    """Middleware around every request: security headers first."""
-    return [Middleware(SecurityHeadersMiddleware)]
+    """Middleware around every request: security headers first, then proxy mode's identity
+    headers dropped unless the request came through the proxy."""
+    return [Middleware(SecurityHeadersMiddleware), Middleware(ProxyIdentityGuard)]
 
 
 def secrets() -> dict[str, Any]:
