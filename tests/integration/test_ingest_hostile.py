@@ -93,6 +93,22 @@ def test_hostile_log_lines_are_each_quarantined_with_all_their_reasons_and_the_r
     assert "\\ud800" in q["line 6"][1]  # the raw line is kept as it came, escaped
 
 
+def test_an_array_never_closed_keeps_its_items_and_says_the_bracket_is_missing(
+    two_tenants: Pair, ingest_root: Path
+) -> None:
+    admin = two_tenants[0].actor(Role.ADMIN)
+    build = {"kind": "build", "status": "succeeded", "service": "api", "started_at": iso(T0)}
+    (ingest_root / "builds.json").write_text(
+        f"[\n{json.dumps({**build, 'id': 'b-1'})},\n{json.dumps({**build, 'id': 'b-2'})}\n"
+    )
+
+    report = ingest.ingest_file(actor=admin, source=EventSource.CI, path="builds.json")
+
+    assert (report.records, report.inserted, report.quarantined) == (3, 2, 1)
+    _adds_up(report)
+    assert "closed with ]" in _quarantine("builds.json")["end of file"][0]
+
+
 def test_hostile_spans_in_a_json_array_are_quarantined_item_by_item(
     two_tenants: Pair, ingest_root: Path
 ) -> None:

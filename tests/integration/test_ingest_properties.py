@@ -244,7 +244,8 @@ def build_record(draw: st.DrawFn, nonce: str, index: int) -> tuple[bool, bytes]:
     if kind == "valid":
         return True, json.dumps(doc).encode()
     if kind == "junk":
-        return False, draw(junk_line)
+        # A file whose first byte is "[" is one JSON array (records.json_records), not lines.
+        return False, draw(junk_line.filter(lambda b: not b.lstrip().startswith(b"[")))
     if kind == "value":
         return False, _with(doc, draw(st.sampled_from(["url", "service"])), draw(hostile_value))
     if kind == "time":
