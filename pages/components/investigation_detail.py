@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.moments import utc_moment
+from pages.components.when import local, zone
 from services import work
 from services.actor import Actor
 from services.ingest import quarantine
@@ -30,7 +31,8 @@ def header(item: InvestigationRead, users: dict[int, str]) -> None:
             f"{' / ' + item.component if item.component else ''} · {who} · "
             f"tags {', '.join(item.tags) or '—'}"
         )
-        + f" · detected {item.detected_at:%Y-%m-%d %H:%M} UTC"
+        + f" · detected {local(item.detected_at, zone())}",
+        help=f"detected {item.detected_at:%Y-%m-%d %H:%M} UTC",
     )
     if item.root_cause:
         st.info(f"**Root cause:** {plain(item.root_cause)}")
@@ -138,7 +140,7 @@ def notes(actor: Actor, item: InvestigationRead, *, can_edit: bool) -> None:
         fix = f" (corrects note #{note.corrects_note_id})" if note.corrects_note_id else ""
         st.markdown(
             f"**#{note.id} {plain(note.author_label)}** · "
-            f"{note.created_at:%Y-%m-%d %H:%M} UTC{fix}  \n{plain(note.body)}"
+            f"{local(note.created_at, zone())}{fix}  \n{plain(note.body)}"
         )
     if not existing:
         st.caption("No notes yet.")

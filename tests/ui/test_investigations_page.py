@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -393,3 +394,46 @@ def test_the_path_map_is_edited_on_the_page_and_a_bad_line_is_refused_with_its_n
     ]
     box = next(t for t in app.text_area if t.label.startswith("One per line"))
     assert "services/checkout/ = checkout" in box.value
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_the_timeline_reads_in_the_tenant_s_time_zone(app: AppTest, two_tenants: Pair) -> None:
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import update
+
+    from domain.models import Tenant
+
+    north = two_tenants[0]
+    with UnitOfWork(None) as uow:
+        uow.session.execute(
+            update(Tenant)
+            .where(Tenant.id == north.tenant.id)
+            .values(settings={"timezone": "America/New_York"})
+        )
+        uow.commit()
+    inv_id, ids = _incident(two_tenants)
+    _signed_in(app, north.users[Role.VIEWER].id, inv_id)
+    assert not app.exception, app.exception
+    frame = app.dataframe[0].value
+    column = "time (America/New_York)"
+    assert column in frame.columns
+    with UnitOfWork(None, readonly=True) as uow:
+        from domain.models import Event
+
+        deploy = uow.session.get(Event, ids["deploy"])
+        assert deploy is not None
+        at = deploy.occurred_at
+    wall = at.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None)
+    shown = frame.set_index("id").loc[ids["deploy"], column].to_pydatetime()
+    assert abs((shown - wall).total_seconds()) < 1  # New York wall clock, not UTC
+    assert any(
+        " EST" in c.value or " EDT" in c.value for c in app.caption if "events from" in c.value
+    )
+    chart = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert chart["layout"]["xaxis"]["title"]["text"] == "time (America/New_York)"
+    start_ms = chart["layout"]["xaxis"]["range"][0]
+    detected = investigations.get(actor=north.actor(Role.VIEWER), investigation_id=inv_id)
+    start = detected.detected_at - timedelta(hours=6)
+    wall_start = start.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None)
+    assert abs(start_ms / 1000 - (wall_start - datetime(1970, 1, 1)).total_seconds()) < 1
