@@ -19,6 +19,7 @@ from services.errors import PermissionDenied
 from services.review import replica_signals, signals
 from services.tenants import TenantWithUsers
 from tests.api.conftest import ACTION, bearer, make_token
+from tests.ui.conftest import loopback  # noqa: F401  (the AppTest decision test)
 
 Tenants = tuple[TenantWithUsers, TenantWithUsers]
 PROBLEM = "application/problem+json"
@@ -395,3 +396,42 @@ def test_the_review_list_pages_with_a_cursor_filters_and_keeps_to_its_tenant(
     assert bad.status_code in {400, 422} and bad.headers["content-type"] == PROBLEM
     unscoped = make_token(north, scopes=[api_tokens.Scope.REVIEWS_SUBMIT])
     assert http.get("/api/v1/reviews", headers=bearer(unscoped)).status_code == 403
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_a_reviewer_approving_on_the_console_page_wakes_the_waiting_agent(
+    http: httpx.Client, two_tenants: Tenants, slow_reread: float
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.ui.conftest import APP
+
+    north, _ = two_tenants
+    secret = make_token(north)
+    item = _submit(http, secret, "wait-page").json()
+    answer: dict[str, object] = {}
+
+    def wait() -> None:
+        r = http.get(f"/api/v1/reviews/{item['id']}?wait=30", headers=bearer(secret))
+        answer.update(status=r.status_code, body=r.json(), at=time.monotonic())
+
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.run()
+    app.selectbox[0].set_value(north.users[Role.REVIEWER].id)
+    app.button(key="FormSubmitter:demo_sign_in-Sign in").click().run()
+    app.switch_page("pages/review_queue.py").run()
+    next(s for s in app.selectbox if s.label == "Open item").set_value(item["id"]).run()
+    assert not app.exception, app.exception
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    _until_waiting(item["id"], waiter)
+    decided_at = time.monotonic()
+    next(b for b in app.button if b.label == "Approve").click().run()
+    assert not app.exception, app.exception
+    waiter.join(timeout=40)
+    body = answer["body"]
+    assert answer["status"] == 200 and isinstance(body, dict)
+    assert body["status"] in {"approved", "executed"} and body["decided_by"] == "Reviewer North"
+    # Lost, the wake-up would leave it waiting 30 s (the re-read is 60 s away): 5 s is roomy.
+    assert float(answer["at"]) - decided_at < 5.0  # type: ignore[arg-type]
