@@ -81,6 +81,9 @@ def main() -> None:
                 default=(action is Action.VIEW_HOME),
             )
             menu.setdefault(section, []).append(page)
+    if auth.is_platform_admin(actor=user.actor):
+        workspaces = st.Page("pages/workspaces.py", title="Workspaces", icon=":material/domain:")
+        menu.setdefault("Manage", []).append(workspaces)
     if user.method == "password":
         account = st.Page("pages/account.py", title="My account", icon=":material/person:")
         menu.setdefault("You", []).append(account)

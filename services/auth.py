@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from domain.enums import Role
 from domain.models import Tenant, User
+from services import workspaces
 from services.actor import Actor
 from services.config import get_settings
 from services.errors import NotFound, PermissionDenied
@@ -165,6 +166,11 @@ def refresh_user(*, user_id: int, method: str) -> SignedInUser | None:
             .where(User.id == user_id, User.is_active.is_(True))
         ).first()
         return signed_in(row[0], row[1], method) if row else None
+
+
+def is_platform_admin(*, actor: Actor) -> bool:
+    """Whether the person may open workspaces (REVO_PLATFORM_ADMINS; pages show Workspaces)."""
+    return workspaces.is_platform_admin(actor=actor)
 
 
 def can_do(*, actor: Actor, action: Action) -> bool:

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # The proxy proves a request came through it by sending this secret in proxy_secret_header;
     # identity headers on a request without it are dropped (required in production).
     proxy_shared_secret: SecretStr | None = None
+    # Emails (comma-separated) of the people who may create workspaces from the console.
+    platform_admins: str = ""
     proxy_secret_header: str = Field(default="X-Revo-Proxy-Secret", min_length=1)
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
@@ -224,6 +226,11 @@ class Settings(BaseSettings):
             if self.env == "production" and (cookie in PLACEHOLDER_SECRETS or len(cookie) < 32):
                 raise ValueError("REVO_OIDC_COOKIE_SECRET must be at least 32 characters")
         return self
+
+
+def platform_admin_emails(settings: Settings) -> frozenset[str]:
+    """REVO_PLATFORM_ADMINS as a set of lower-case emails."""
+    return frozenset(e.strip().lower() for e in settings.platform_admins.split(",") if e.strip())
 
 
 @lru_cache(maxsize=1)

@@ -82,14 +82,20 @@ def create_tenant_with_users(*, slug: str, name: str, email_domain: str) -> Tena
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
-def create_tenant(*, slug: str, name: str, jit_signup: bool = False) -> TenantRead:
-    """Create an empty workspace (system work: `revo tenants create`)."""
+def validated_workspace(slug: str, name: str) -> tuple[str, str]:
+    """A workspace's slug and name, cleaned, or InvalidInput saying what is wrong."""
     slug = slug.strip().lower()
     name = name.strip()
     if not SLUG.match(slug):
         raise InvalidInput("A workspace slug is 2-63 lowercase letters, digits or dashes.")
-    if not name or len(name) > 200:
+    if not name or len(name) > 200 or "\x00" in name:
         raise InvalidInput("Give the workspace a name of at most 200 characters.")
+    return slug, name
+
+
+def create_tenant(*, slug: str, name: str, jit_signup: bool = False) -> TenantRead:
+    """Create an empty workspace (system work: `revo tenants create`)."""
+    slug, name = validated_workspace(slug, name)
     with UnitOfWork(None) as uow:
         if uow.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
             raise Conflict(f"There is already a workspace {slug!r}.")
