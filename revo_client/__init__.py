@@ -9,7 +9,10 @@ if decision.approved:
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import time
 import uuid
 from collections.abc import Callable
@@ -220,3 +223,18 @@ def require_approval(
         return wrapper
 
     return decorate
+
+
+def callback_secret(token: str) -> str:
+    """The Standard Webhooks secret (``whsec_…``) the console signs this token's callbacks with:
+    the SHA-256 of the token itself, so only the agent holding the token can check them."""
+    return "whsec_" + base64.b64encode(hashlib.sha256(token.encode()).digest()).decode()
+
+
+def verify_callback(token: str, headers: dict[str, str], body: bytes) -> bool:
+    """Whether a callback POST (headers lower-cased) was signed by the console for this token."""
+    key = hashlib.sha256(token.encode()).digest()
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    offered = [s.split(",", 1)[1] for s in headers.get("webhook-signature", "").split() if "," in s]
+    return any(hmac.compare_digest(expected, sig) for sig in offered)

@@ -11,6 +11,7 @@ again with the same ``webhook-id``, which is the receiver's key to drop the repe
 
 from __future__ import annotations
 
+import base64
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -24,11 +25,20 @@ from tenacity import RetryCallState, Retrying, wait_exponential
 
 from domain.base import utcnow
 from domain.enums import ChannelKind, OutboxStatus
-from domain.models import DeliveryAttempt, NotifyChannel, NotifyPreference, OutboxMessage, User
+from domain.models import (
+    ApiSubmission,
+    ApiToken,
+    DeliveryAttempt,
+    NotifyChannel,
+    NotifyPreference,
+    OutboxMessage,
+    User,
+)
 from services import db
 from services.config import get_settings
 from services.errors import InvalidInput
 from services.notify import crypto, senders
+from services.notify.outbox import CALLBACK_KEY
 from services.uow import UnitOfWork
 
 S = OutboxStatus
@@ -145,6 +155,8 @@ def _job(session: Session, row: OutboxMessage) -> Job:
                 secret = crypto.decrypt(channel.secret_enc) if channel.secret_enc else None
         elif row.user_id is not None:
             kind, target, problem = _user_destination(session, row.user_id)
+        elif isinstance(row.payload.get(CALLBACK_KEY), int):
+            kind, target, secret, problem = _callback_destination(session, row)
         else:
             problem = "the message has no destination"
     except InvalidInput as exc:
@@ -164,6 +176,21 @@ def _job(session: Session, row: OutboxMessage) -> Job:
     )
 
 
+def _callback_destination(
+    session: Session, row: OutboxMessage
+) -> tuple[ChannelKind | None, str | None, str | None, str | None]:
+    """The submitting agent's callback URL, and its signing secret: Standard Webhooks' whsec_
+    form of the SHA-256 of the agent's own token (revo_client.callback_secret computes it)."""
+    submission = session.get(ApiSubmission, row.payload[CALLBACK_KEY])
+    if submission is None or not submission.callback_url:
+        return None, None, None, "the submission and its callback are gone"
+    token = session.get(ApiToken, submission.token_id) if submission.token_id else None
+    if token is None or token.revoked_at is not None:
+        return None, None, None, "the submitting token was revoked or removed"
+    key = base64.b64encode(bytes.fromhex(token.secret_hash)).decode()
+    return ChannelKind.WEBHOOK, submission.callback_url, senders.SECRET_PREFIX + key, None
+
+
 def _user_destination(
     session: Session, user_id: int
 ) -> tuple[ChannelKind | None, str | None, str | None]:
@@ -178,7 +205,7 @@ def _user_destination(
 
 def _webhook_payload(row: OutboxMessage) -> dict[str, Any]:
     if row.payload.get("type"):  # an event webhook: its body was fixed when it was queued
-        return row.payload
+        return {k: v for k, v in row.payload.items() if k != CALLBACK_KEY}
     data = {"subject": row.subject, "body": row.body, "link": row.link, **row.payload}
     return {"type": row.event, "timestamp": row.created_at.isoformat(), "data": data}
 

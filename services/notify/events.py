@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.enums import ChannelKind, OutboxStatus
-from domain.models import ApiToken, NotifyChannel, ReviewItem, User
+from domain.models import ApiSubmission, ApiToken, NotifyChannel, ReviewItem, User
 from services.config import get_settings
 from services.notify import outbox, schedule
+from services.notify.outbox import CALLBACK_KEY
 from services.notify.prefs_model import USER_EVENTS, Pref, load_prefs
 
 _LABELS = {
@@ -34,6 +35,8 @@ def item_link(item_id: int) -> str:
 def on_review(session: Session, item: ReviewItem, action: str, now: datetime) -> None:
     """Queue what one review change tells people and webhooks (in the caller's transaction)."""
     _webhooks(session, item, action, now)
+    if action in CALLBACK_ACTIONS:
+        _callback(session, item, action, now)
     if action == "review.submitted":
         _to_users(session, item, "review.new", _deciders(session, item), now)
     elif action == "review.first_approval":
@@ -86,11 +89,48 @@ def _subscribed(session: Session, tenant_id: int, event: str) -> list[NotifyChan
     return [row for row in rows if event in row.events]
 
 
-def _webhooks(session: Session, item: ReviewItem, action: str, now: datetime) -> None:
-    channels = _subscribed(session, item.tenant_id, action)
-    if not channels:
+# The decisions an agent that submitted an item over the API hears about at its callback URL.
+CALLBACK_ACTIONS = frozenset(
+    {
+        "review.approved",
+        "review.rejected",
+        "review.expired",
+        "review.executed",
+        "review.execution_failed",
+    }
+)
+
+
+def _callback(session: Session, item: ReviewItem, action: str, now: datetime) -> None:
+    """The submitting agent's callback (POST /v1/reviews ``callback_url``), signed as a
+    Standard Webhook with the SHA-256 of the agent's own token as the key."""
+    submission = session.scalar(
+        select(ApiSubmission).where(
+            ApiSubmission.review_item_id == item.id, ApiSubmission.callback_url.is_not(None)
+        )
+    )
+    if submission is None:
         return
-    data: dict[str, Any] = {
+    outbox.enqueue(
+        session,
+        tenant_id=item.tenant_id,
+        dedupe_key=f"cb{submission.id}:{action}:{item.row_version}",
+        event=action,
+        subject=f"{action} #{item.id}",
+        body=item.subject_label,
+        link=item_link(item.id),
+        payload={
+            "type": action,
+            "timestamp": now.isoformat(),
+            "data": _event_data(item),
+            CALLBACK_KEY: submission.id,
+        },
+        now=now,
+    )
+
+
+def _event_data(item: ReviewItem) -> dict[str, Any]:
+    return {
         "item_id": item.id,
         "kind": item.kind.value,
         "status": item.status.value,
@@ -101,6 +141,13 @@ def _webhooks(session: Session, item: ReviewItem, action: str, now: datetime) ->
         "run_id": item.run_id,
         "link": item_link(item.id),
     }
+
+
+def _webhooks(session: Session, item: ReviewItem, action: str, now: datetime) -> None:
+    channels = _subscribed(session, item.tenant_id, action)
+    if not channels:
+        return
+    data = _event_data(item)
     for channel in channels:
         outbox.enqueue(
             session,

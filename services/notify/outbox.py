@@ -17,6 +17,10 @@ MAX_SUBJECT = 300
 MAX_BODY = 20_000
 
 
+# A payload key naming the API submission whose callback_url a message goes to.
+CALLBACK_KEY = "callback_submission"
+
+
 def enqueue(
     session: Session,
     *,

@@ -435,3 +435,33 @@ def test_a_reviewer_approving_on_the_console_page_wakes_the_waiting_agent(
     assert body["status"] in {"approved", "executed"} and body["decided_by"] == "Reviewer North"
     # Lost, the wake-up would leave it waiting 30 s (the re-read is 60 s away): 5 s is roomy.
     assert float(answer["at"]) - decided_at < 5.0  # type: ignore[arg-type]
+
+
+def test_a_decision_is_posted_to_the_agent_s_callback_signed_for_its_token(
+    http: httpx.Client, two_tenants: Tenants
+) -> None:
+    from datetime import timedelta
+
+    from domain.base import utcnow
+    from revo_client import callback_secret, verify_callback
+    from services.notify import delivery
+    from tests.integration import notify_support as ns
+
+    north, _ = two_tenants
+    secret = make_token(north)
+    with ns.receiver(fail_first=1) as box:
+        item = _submit(http, secret, "cb-1", {**ACTION, "callback_url": box.url}).json()
+        reviews.approve(
+            actor=north.actor(Role.REVIEWER), item_id=item["id"], seen_version=item["row_version"]
+        )
+        now = utcnow()
+        delivery.drain(worker_id="w1", now=now)  # the receiver fails the first try
+        delivery.drain(worker_id="w1", now=now + timedelta(minutes=10))
+    assert len(box.requests) == 2 and len(set(box.ids())) == 1  # one message, retried
+    headers, body = box.requests[-1]
+    assert verify_callback(secret, headers, body)
+    assert ns.verify_standard_webhook(callback_secret(secret), headers, body)
+    assert not verify_callback(make_token(north), headers, body)  # another token's key
+    sent = box.bodies()[-1]
+    assert sent["type"] == "review.approved" and sent["data"]["item_id"] == item["id"]
+    assert "callback_submission" not in sent
