@@ -8,24 +8,11 @@ from streamlit.testing.v1 import AppTest
 from domain.enums import Role
 from services import prompts
 from services.tenants import TenantWithUsers
+from tests.ui.test_shell import _text, open_page
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 PAGE = "pages/prompts.py"
 KEY = "sdr.outreach"
-
-
-def _signed_in(app: AppTest, user_id: int) -> AppTest:
-    app.run()
-    app.selectbox[0].set_value(user_id)
-    app.button[0].click().run()
-    assert not app.exception, app.exception
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    return app
-
-
-def _text(s: str) -> str:
-    return s.replace("\\", "").replace("\u2060", "")
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
@@ -34,7 +21,7 @@ def test_an_admin_saves_a_validated_version_activates_it_and_rolls_back(
 ) -> None:
     north, _ = two_tenants
     admin = north.actor(Role.ADMIN)
-    _signed_in(app, north.users[Role.ADMIN].id)
+    open_page(app, north.users[Role.ADMIN].id, PAGE)
     app.selectbox(key="pr_key").set_value(KEY).run()
     template = next(a for a in app.text_area if a.label == "Template")
     original = template.value

@@ -8,24 +8,11 @@ from streamlit.testing.v1 import AppTest
 from domain.enums import Role
 from services import schedules
 from services.tenants import TenantWithUsers
+from tests.ui.test_shell import _text, open_page
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 PAGE = "pages/schedules.py"
 CREATE = "FormSubmitter:new_schedule-Create schedule"
-
-
-def _signed_in(app: AppTest, user_id: int) -> AppTest:
-    app.run()
-    app.selectbox[0].set_value(user_id)
-    app.button[0].click().run()
-    assert not app.exception, app.exception
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    return app
-
-
-def _text(s: str) -> str:
-    return s.replace("\\", "").replace("\u2060", "")
 
 
 def _input(app: AppTest, label: str, value: str) -> None:
@@ -38,7 +25,7 @@ def test_an_admin_is_told_what_is_wrong_then_creates_and_disables_a_schedule(
 ) -> None:
     north, south = two_tenants
     admin = north.actor(Role.ADMIN)
-    _signed_in(app, north.users[Role.ADMIN].id)
+    open_page(app, north.users[Role.ADMIN].id, PAGE)
     assert [i.value for i in app.info] == ["No schedules yet."]
     _input(app, "Name", "Weekday dunning")
     _input(app, "Cron (minute hour day month weekday)", "0 25 * * 1-5")

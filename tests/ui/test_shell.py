@@ -26,6 +26,14 @@ def _sign_in(app: AppTest, user_id: int) -> AppTest:
     return app
 
 
+def open_page(app: AppTest, user_id: int, page: str) -> AppTest:
+    """Demo sign-in as the user, then one page of the navigation."""
+    _sign_in(app, user_id)
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
 @pytest.mark.usefixtures("demo_auth", "loopback")
 def test_reviewer_signs_in_and_sees_their_tenants_counts_on_the_home_page(
     app: AppTest, two_tenants: Pair
