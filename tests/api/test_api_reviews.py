@@ -125,21 +125,30 @@ def _until_waiting(item_id: int, waiter: threading.Thread) -> None:
         time.sleep(0.005)
 
 
+def _long_poll(
+    http: httpx.Client, secret: str, item_id: int, *, wait: int
+) -> tuple[threading.Thread, dict[str, object]]:
+    """A client long-polling the item in a thread, once the server has subscribed it; the
+    answer (status, body, monotonic arrival time) fills in when it returns."""
+    answer: dict[str, object] = {}
+
+    def poll() -> None:
+        r = http.get(f"/api/v1/reviews/{item_id}?wait={wait}", headers=bearer(secret))
+        answer.update(status=r.status_code, body=r.json(), at=time.monotonic())
+
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    _until_waiting(item_id, waiter)
+    return waiter, answer
+
+
 def test_long_poll_wakes_at_once_when_a_reviewer_approves_with_the_edited_payload(
     http: httpx.Client, two_tenants: Tenants, slow_reread: float
 ) -> None:
     north, _ = two_tenants
     secret = make_token(north)
     item = _submit(http, secret, "wait-1").json()
-    answer: dict[str, object] = {}
-
-    def wait() -> None:
-        r = http.get(f"/api/v1/reviews/{item['id']}?wait=20", headers=bearer(secret))
-        answer.update(status=r.status_code, body=r.json(), at=time.monotonic())
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    _until_waiting(item["id"], waiter)
+    waiter, answer = _long_poll(http, secret, item["id"], wait=20)
     assert "status" not in answer  # still waiting: nothing decided yet
     edited = {**item["payload"], "summary": "Bump the API client (reviewed)"}
     decided_at = time.monotonic()
@@ -169,15 +178,7 @@ def test_a_waiter_still_sees_a_decision_made_by_another_process_on_its_reread(
     north, _ = two_tenants
     secret = make_token(north)
     item = _submit(http, secret, "wait-x").json()
-    answer: dict[str, object] = {}
-
-    def wait() -> None:
-        r = http.get(f"/api/v1/reviews/{item['id']}?wait=20", headers=bearer(secret))
-        answer.update(body=r.json(), at=time.monotonic())
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    _until_waiting(item["id"], waiter)
+    waiter, answer = _long_poll(http, secret, item["id"], wait=20)
     # Another replica's commit: a plain UPDATE from a session no in-process signal watches.
     with db.current_engine().begin() as conn:
         conn.execute(
@@ -310,15 +311,7 @@ def test_on_postgres_a_decision_committed_by_another_replica_wakes_the_waiter_at
     north, _ = two_tenants
     secret = make_token(north)
     item = _submit(http, secret, "replica-1").json()
-    answer: dict[str, object] = {}
-
-    def wait() -> None:
-        r = http.get(f"/api/v1/reviews/{item['id']}?wait=20", headers=bearer(secret))
-        answer.update(body=r.json(), at=time.monotonic())
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    _until_waiting(item["id"], waiter)
+    waiter, answer = _long_poll(http, secret, item["id"], wait=20)
     deadline = time.monotonic() + 10
     while not replica_signals.listening(db.current_engine()):
         assert time.monotonic() < deadline, "the replica listener never listened"
@@ -405,27 +398,20 @@ def test_a_reviewer_approving_on_the_console_page_wakes_the_waiting_agent(
     from streamlit.testing.v1 import AppTest
 
     from tests.ui.conftest import APP
+    from tests.ui.test_shell import open_page
 
     north, _ = two_tenants
     secret = make_token(north)
     item = _submit(http, secret, "wait-page").json()
-    answer: dict[str, object] = {}
-
-    def wait() -> None:
-        r = http.get(f"/api/v1/reviews/{item['id']}?wait=30", headers=bearer(secret))
-        answer.update(status=r.status_code, body=r.json(), at=time.monotonic())
-
-    app = AppTest.from_file(APP, default_timeout=30)
-    app.run()
-    app.selectbox[0].set_value(north.users[Role.REVIEWER].id)
-    app.button(key="FormSubmitter:demo_sign_in-Sign in").click().run()
-    app.switch_page("pages/review_queue.py").run()
+    app = open_page(
+        AppTest.from_file(APP, default_timeout=30),
+        north.users[Role.REVIEWER].id,
+        "pages/review_queue.py",
+    )
     next(s for s in app.selectbox if s.label == "Open item").set_value(item["id"]).run()
     assert not app.exception, app.exception
 
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    _until_waiting(item["id"], waiter)
+    waiter, answer = _long_poll(http, secret, item["id"], wait=30)
     decided_at = time.monotonic()
     next(b for b in app.button if b.label == "Approve").click().run()
     assert not app.exception, app.exception
