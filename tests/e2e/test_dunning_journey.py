@@ -95,7 +95,12 @@ def test_an_admin_edits_a_policy_finance_drafts_a_dunning_notice_and_a_reviewer_
     expect(admin.get_by_role("heading", name="Review policies")).to_be_visible(timeout=30_000)
     admin.get_by_label("Kind").click()
     admin.get_by_role("option", name="Dunning notice").click()
-    admin.get_by_label("SLA (hours)").fill("8")
+    # Picking the kind reruns the page; during the rerun the old form's inputs stand beside the
+    # new ones. Let the rerun start, then wait until only the new form is left.
+    admin.wait_for_timeout(1_500)
+    sla = admin.get_by_label("SLA (hours)")
+    expect(sla).to_have_count(1, timeout=30_000)
+    sla.fill("8")
     admin.get_by_role("button", name="Save policy").click()
     expect(admin.get_by_text(re.compile(r"^Policy saved\."))).to_be_visible(timeout=30_000)
     admin.close()
