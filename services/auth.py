@@ -17,6 +17,13 @@ from services.config import get_settings
 from services.errors import NotFound, PermissionDenied
 from services.identity.model import SignedInUser, signed_in
 from services.identity.oidc import oidc_sign_in, provider_settings
+from services.identity.return_path import (
+    RETURN_COOKIE,
+    RETURN_TTL_S,
+    local_target,
+    open_return_path,
+    seal_return_path,
+)
 from services.identity.sessions import COOKIE_NAME, claim_handoff, end_session, resume_session
 from services.identity.sign_in import SignInResult, password_sign_in, proxy_sign_in
 from services.permissions import Action, can
@@ -24,6 +31,8 @@ from services.uow import UnitOfWork
 
 __all__ = [
     "COOKIE_NAME",
+    "RETURN_COOKIE",
+    "RETURN_TTL_S",
     "Action",
     "Actor",
     "Role",
@@ -34,10 +43,13 @@ __all__ = [
     "demo_sign_in",
     "end_session",
     "list_demo_users",
+    "local_target",
     "oidc_sign_in",
+    "open_return_path",
     "password_sign_in",
     "proxy_sign_in",
     "resume_session",
+    "seal_return_path",
 ]
 
 

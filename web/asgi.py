@@ -14,6 +14,7 @@ from api import ops
 from services import auth
 from web.auth_routes import auth_routes
 from web.proxy_guard import ProxyIdentityGuard
+from web.return_path import OidcReturnPath
 from web.security import SecurityHeadersMiddleware
 
 PROXY_EMAIL_KEY = "proxy_email"  # pages/components/session.py reads st.user under this key
@@ -42,8 +43,13 @@ def routes() -> list[BaseRoute]:
 
 def middleware() -> list[Middleware]:
     """Middleware around every request: security headers first, then proxy mode's identity
-    headers dropped unless the request came through the proxy."""
-    return [Middleware(SecurityHeadersMiddleware), Middleware(ProxyIdentityGuard)]
+    headers dropped unless the request came through the proxy, then single sign-on's return
+    to the page it started on."""
+    return [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(ProxyIdentityGuard),
+        Middleware(OidcReturnPath),
+    ]
 
 
 def secrets() -> dict[str, Any]:

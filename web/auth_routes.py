@@ -32,16 +32,8 @@ def _https(request: Request) -> bool:
 
 
 def _local_target(value: object) -> str:
-    """Where to go after the cookie is set: a path (and query) of this console, else home.
-    Nothing that leaves the origin (``//host``, ``/\\host``, a scheme) is followed."""
-    if not isinstance(value, str) or not value.startswith("/") or len(value) > 2048:
-        return "/"
-    if value.startswith(("//", "/\\")) or any(not 0x20 < ord(c) < 0x7F or c == "\\" for c in value):
-        return "/"
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or parts.path.startswith(("/auth/", "/api/")):
-        return "/"
-    return value
+    """Where to go after the cookie is set: a path (and query) of this console, else home."""
+    return auth.local_target(value) or "/"
 
 
 async def handoff_script(_request: Request) -> Response:

@@ -1,6 +1,7 @@
 """Single sign-on in a real browser: click sign in, land at a real OpenID Connect provider on
 loopback (authorization code with PKCE), come back signed in with the role a groups claim maps
-to, reload and stay signed in, sign out (the server session ends, Streamlit's cookie goes)."""
+to, reload and stay signed in, sign out (the server session ends, Streamlit's cookie goes).
+A link opened signed out (a review item, an investigation) is where the sign-in comes back to."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from domain.enums import Role
+from domain.enums import ReviewKind, Role
 from domain.models import AuthSession, User
 from services import db, migrate, people, tenants
 from services.uow import UnitOfWork
 from tests.console_server import running_console
 from tests.e2e.conftest import ARTIFACTS
+from tests.integration import review_support as rs
 from tests.integration.sign_in_support import actions
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Person, Provider, running_provider
 
@@ -117,3 +119,28 @@ def test_single_sign_on_maps_the_role_survives_a_reload_and_signs_out(
         actions(ada.tenant_id, ada.id)
     )
     context.close()
+
+
+def test_a_link_opened_signed_out_is_where_single_sign_on_returns(
+    oidc_console: tuple[str, Provider], browser: Any
+) -> None:
+    console, provider = oidc_console
+    tenant_id = _ada().tenant_id
+    item = rs.draft(tenant_id, ReviewKind.OUTREACH_EMAIL, rs.lead(tenant_id)).id
+    investigation = rs.investigation(tenant_id)
+    asked_before = len(provider.authorize_requests)
+    for link, landed in [
+        (f"/review_queue?item={item}", ("heading", f"#{item} · outreach email")),
+        (f"/investigations?investigation={investigation}", ("heading", f"#{investigation} ")),
+    ]:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})  # signed out
+        page = context.new_page()
+        page.goto(console + link)
+        page.get_by_role("button", name="Sign in with single sign-on").click(timeout=90_000)
+        role, name = landed
+        expect(page.get_by_role(role, name=name).first).to_be_visible(timeout=90_000)
+        expect(page.get_by_text("Acme Robotics · admin")).to_be_visible()
+        assert page.url == console + link  # the callback and the cookie handoff both kept it
+        assert not any(c["name"] == "revo_return_to" for c in context.cookies())  # used up
+        context.close()
+    assert len(provider.authorize_requests) == asked_before + 2  # each went to the provider
