@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.enums import ReasonCode, ReviewKind, Role
+from domain.errors import DomainError
 
 K = ReviewKind
 
@@ -48,8 +49,10 @@ REASON_LABELS: Mapping[ReasonCode, str] = {
 }
 
 
-class PolicyRefusal(Exception):
+class PolicyRefusal(DomainError):
     """A decision a tenant's policy does not allow; ``rule`` names the policy that refused it."""
+
+    category = "policy"
 
     def __init__(self, rule: Rule, message: str) -> None:
         self.rule = rule

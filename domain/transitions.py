@@ -7,18 +7,21 @@ from enum import StrEnum
 from typing import TypeVar
 
 from domain.enums import InvestigationStatus, InvoiceStatus, ReviewStatus, RunStatus
+from domain.errors import DomainError
 
 S = TypeVar("S", bound=StrEnum)
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(DomainError):
     """A state change that the entity's rules do not allow."""
 
-    def __init__(self, entity: str, current: StrEnum, target: StrEnum) -> None:
+    def __init__(
+        self, entity: str, current: StrEnum, target: StrEnum, message: str | None = None
+    ) -> None:
         self.entity = entity
         self.current = current
         self.target = target
-        super().__init__(f"A {entity} cannot go from {current.value} to {target.value}.")
+        super().__init__(message or f"A {entity} cannot go from {current.value} to {target.value}.")
 
 
 R = ReviewStatus

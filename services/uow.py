@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from domain.errors import DomainError
 from domain.review_policy import PolicyRefusal
-from domain.transitions import InvalidTransition as DomainInvalidTransition
 from services import db
 from services.actor import Actor
 from services.errors import Conflict, DatabaseUnavailable, InvalidTransition, PolicyRefused
@@ -80,7 +80,7 @@ def translate(exc: BaseException) -> Exception | None:
         return Conflict("Someone else changed this record since you loaded it. Reload and retry.")
     if isinstance(exc, PolicyRefusal):
         return PolicyRefused(str(exc), rule=exc.rule.value)
-    if isinstance(exc, DomainInvalidTransition):
+    if isinstance(exc, DomainError):
         return InvalidTransition(str(exc))
     if isinstance(exc, IntegrityError):
         return Conflict(

@@ -13,7 +13,7 @@ from domain.review_policy import check_may_decide
 from services import db
 from services.actor import Actor
 from services.config import get_settings
-from services.errors import Conflict, InvalidTransition, PermissionDenied
+from services.errors import Conflict, PermissionDenied
 from services.permissions import Action, can, require
 from services.review import items
 from services.review import policy as policies
@@ -27,8 +27,7 @@ def _lease_end(now: datetime) -> datetime:
 
 def _take(uow: UnitOfWork, item: ReviewItem, actor: Actor, now: datetime) -> None:
     before = items.snapshot(item)
-    item.claimed_by_id = actor.user_id
-    item.claim_expires_at = _lease_end(now)
+    item.claim(actor.user_id, _lease_end(now))
     items.record(uow, item, "review.claimed", before)
 
 
@@ -42,8 +41,7 @@ def _release_mine(uow: UnitOfWork, actor: Actor, now: datetime, keep: int | None
     ).all()
     for item in mine:
         before = items.snapshot(item)
-        item.claimed_by_id = None
-        item.claim_expires_at = None
+        item.release()
         items.record(uow, item, "review.released", before, reason="moved to the next item")
 
 
@@ -53,8 +51,7 @@ def claim(*, actor: Actor, item_id: int) -> ReviewItemRead:
     now = utcnow()
     with items.described_conflicts(actor, item_id), UnitOfWork(actor) as uow:
         item = items.load(uow.session, item_id, lock=True)
-        if item.status is not ReviewStatus.PENDING:
-            raise InvalidTransition(f"Review item #{item.id} is {item.status.value}, not pending.")
+        item.require_pending()
         items.check_not_held_by_other(uow.session, item, actor, now)
         policy = policies.load(uow.session, actor.tenant_id)
         check_may_decide(
@@ -82,7 +79,7 @@ def renew(*, actor: Actor, item_id: int) -> ReviewItemRead:
                 + items.describe_last_change(uow.session, item.id)
             )
         before = items.snapshot(item)
-        item.claim_expires_at = _lease_end(now)
+        item.claim(actor.user_id, _lease_end(now))
         items.record(uow, item, "review.claim_renewed", before)
         uow.commit()
         return items.to_read(item, now)
@@ -96,13 +93,15 @@ def release(*, actor: Actor, item_id: int) -> ReviewItemRead:
         item = items.load(uow.session, item_id, lock=True)
         if item.claimed_by_id is None:
             return items.to_read(item, now)
-        live = item.claim_expires_at is not None and item.claim_expires_at > now
-        if item.claimed_by_id != actor.user_id and live and not require_admin(actor):
+        if (
+            item.claimed_by_id != actor.user_id
+            and item.claim_live(now)
+            and not require_admin(actor)
+        ):
             holder = items.user_label(uow.session, item.claimed_by_id)
             raise PermissionDenied(f"Only {holder} or an admin may release review item #{item.id}.")
         before = items.snapshot(item)
-        item.claimed_by_id = None
-        item.claim_expires_at = None
+        item.release()
         items.record(uow, item, "review.released", before)
         uow.commit()
         return items.to_read(item, now)

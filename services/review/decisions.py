@@ -10,7 +10,7 @@ from domain.enums import ReasonCode, ReviewStatus
 from domain.models import ReviewItem
 from domain.review_policy import approval_is_final, check_may_decide
 from services.actor import Actor
-from services.errors import InvalidInput, InvalidTransition, ServiceError
+from services.errors import InvalidInput, ServiceError
 from services.permissions import Action, require
 from services.review import editing, execution, items, prechecks, rules
 from services.review import policy as policies
@@ -18,18 +18,6 @@ from services.review.schemas import BulkItemResult, BulkResult, DecisionResult
 from services.uow import UnitOfWork
 
 MAX_COMMENT = 2000
-
-
-def _pending(item: ReviewItem, now: datetime) -> None:
-    if item.status is not ReviewStatus.PENDING:
-        raise InvalidTransition(
-            f"Review item #{item.id} is {item.status.value}; only pending items can be decided."
-        )
-    if item.expires_at is not None and item.expires_at <= now:
-        raise InvalidTransition(
-            f"Review item #{item.id} expired at {item.expires_at:%Y-%m-%d %H:%M} UTC without a "
-            "decision; it can no longer be decided. Run the agent again for a new draft."
-        )
 
 
 def _checked(
@@ -56,7 +44,7 @@ def _approve(
     with items.described_conflicts(actor, item_id), UnitOfWork(actor) as uow:
         item = items.load(uow.session, item_id, lock=True)
         items.check_version(uow.session, item, seen_version)
-        _pending(item, now)
+        item.require_decidable(now)
         items.check_not_held_by_other(uow.session, item, actor, now)
         policy = policies.load(uow.session, actor.tenant_id)
         check_may_decide(
@@ -83,12 +71,8 @@ def _approve(
             user_id=actor.user_id,
             first_approver_id=item.first_approver_id,
         )
-        item.claimed_by_id = None
-        item.claim_expires_at = None
-        item.updated_at = now
         if not final:
-            item.first_approver_id = actor.user_id
-            item.first_approved_at = now
+            item.first_approve(actor.user_id, now)
             items.record(uow, item, "review.first_approval", before, reason=comment or None)
             uow.commit()
             message = (
@@ -96,10 +80,7 @@ def _approve(
                 "limit, so a second, different approver must approve it before it goes out."
             )
             return DecisionResult(item=items.to_read(item, now), message=message)
-        items.move(item, ReviewStatus.APPROVED)
-        item.decided_by_id = actor.user_id
-        item.decided_at = now
-        item.comment = comment or None
+        item.approve(actor.user_id, now, comment)
         items.record(uow, item, "review.approved", before, reason=comment or None)
         execution.execute(uow, item, policy, now)
         uow.commit()
@@ -161,7 +142,7 @@ def reject(
     with items.described_conflicts(actor, item_id), UnitOfWork(actor) as uow:
         item = items.load(uow.session, item_id, lock=True)
         items.check_version(uow.session, item, seen_version)
-        _pending(item, now)
+        item.require_decidable(now)
         items.check_not_held_by_other(uow.session, item, actor, now)
         policy = policies.load(uow.session, actor.tenant_id)
         check_may_decide(
@@ -173,14 +154,7 @@ def reject(
             approving=False,
         )
         before = items.snapshot(item)
-        items.move(item, ReviewStatus.REJECTED)
-        item.reason_code = reason_code
-        item.comment = comment or None
-        item.decided_by_id = actor.user_id
-        item.decided_at = now
-        item.claimed_by_id = None
-        item.claim_expires_at = None
-        item.updated_at = now
+        item.reject(actor.user_id, now, reason_code, comment)
         items.record(uow, item, "review.rejected", before, reason=comment or reason_code.value)
         uow.commit()
         return DecisionResult(item=items.to_read(item, now), message=f"Item #{item.id} rejected.")
@@ -193,16 +167,12 @@ def retry_execution(*, actor: Actor, item_id: int, seen_version: int) -> Decisio
     with items.described_conflicts(actor, item_id), UnitOfWork(actor) as uow:
         item = items.load(uow.session, item_id, lock=True)
         items.check_version(uow.session, item, seen_version)
-        if item.status is not ReviewStatus.FAILED:
-            raise InvalidTransition(
-                f"Review item #{item.id} is {item.status.value}; only failed items can be retried."
-            )
+        item.require_retryable()
         policy = policies.load(uow.session, actor.tenant_id)
         _checked(uow, item, item.payload, execution.lock_subject(uow, item))
         execution.check_preconditions(uow, item, policy, now)
         before = items.snapshot(item)
-        items.move(item, ReviewStatus.APPROVED)
-        item.updated_at = now
+        item.retry(now)
         items.record(uow, item, "review.retried", before)
         execution.execute(uow, item, policy, now)
         uow.commit()

@@ -113,10 +113,7 @@ def expire_overdue(*, now: datetime | None = None) -> int:
         ).all()
         for item in expired:
             before = items.snapshot(item)
-            items.move(item, ReviewStatus.EXPIRED)
-            item.claimed_by_id = None
-            item.claim_expires_at = None
-            item.updated_at = now
+            item.expire(now)
             items.record(uow, item, "review.expired", before, reason="past its expiry time")
         lapsed = uow.session.scalars(
             db.row_locked(
@@ -132,8 +129,7 @@ def expire_overdue(*, now: datetime | None = None) -> int:
         ).all()
         for item in lapsed:
             before = items.snapshot(item)
-            item.claimed_by_id = None
-            item.claim_expires_at = None
+            item.release()
             items.record(uow, item, "review.released", before, reason="claim lease expired")
         changed = len(expired) + len(lapsed)
         uow.commit()

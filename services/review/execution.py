@@ -70,15 +70,10 @@ def execute(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: dateti
         with subject_changes(uow, item):  # before/after of the lead, deal, invoice, contract
             detail = _run(uow, item, policy, now)
     except (ExecutionFailed, DeliveryFailed) as exc:
-        items.move(item, ReviewStatus.FAILED)
-        item.execution_error = str(exc)
-        item.updated_at = now
+        item.mark_failed(str(exc), now)
         items.record(uow, item, "review.execution_failed", before, reason=str(exc))
         return True
-    items.move(item, ReviewStatus.EXECUTED)
-    item.executed_at = now
-    item.execution_error = None
-    item.updated_at = now
+    item.mark_executed(now)
     items.record(uow, item, "review.executed", before, extra={"outcome": detail})
     return True
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from domain import transitions
 from domain.base import utcnow
 from domain.enums import ReviewStatus
 from domain.models import AuditEntry, ReviewItem, User
@@ -102,12 +101,8 @@ def check_not_held_by_other(
     session: Session, item: ReviewItem, actor: Actor, now: datetime
 ) -> None:
     """Raise Conflict when someone else holds a live claim on the item."""
-    if (
-        item.claimed_by_id is not None
-        and item.claimed_by_id != actor.user_id
-        and item.claim_expires_at is not None
-        and item.claim_expires_at > now
-    ):
+    if item.claim_live(now) and item.claimed_by_id != actor.user_id:
+        assert item.claimed_by_id is not None and item.claim_expires_at is not None
         who = user_label(session, item.claimed_by_id)
         raise Conflict(
             f"{who} is working on review item #{item.id} until "
@@ -145,11 +140,6 @@ def record(
 def snapshot(item: ReviewItem) -> dict[str, Any]:
     """The audited fields of an item as they are now."""
     return audit.snapshot(item, AUDIT_FIELDS)
-
-
-def move(item: ReviewItem, target: ReviewStatus) -> None:
-    """Change the status if the transition rules allow it."""
-    item.status = transitions.review_item(item.status, target)
 
 
 @contextmanager

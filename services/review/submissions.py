@@ -274,16 +274,13 @@ def report_execution(*, actor: Actor, item_id: int, report_in: ExecutionReport) 
                 "reported as executed or failed."
             )
         before = items.snapshot(item)
-        items.move(item, target)
         item.execution_attempts += 1
-        item.updated_at = now
         detail = report_in.detail.strip() or None
         if target is ReviewStatus.EXECUTED:
-            item.executed_at = now
-            item.execution_error = None
+            item.mark_executed(now)
             items.record(uow, item, "review.executed", before, extra={"outcome": detail})
         else:
-            item.execution_error = detail or "the agent reported a failure"
+            item.mark_failed(detail or "the agent reported a failure", now)
             items.record(uow, item, "review.execution_failed", before, reason=item.execution_error)
         uow.commit()
         return _state(uow, item)
