@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from domain.enums import InvestigationStatus, InvoiceStatus, ReviewStatus, RunStatus
+from domain.enums import (
+    ContractStatus,
+    DealStage,
+    InvestigationStatus,
+    InvoiceStatus,
+    LeadStatus,
+    ReviewStatus,
+    RunStatus,
+)
 from domain.errors import DomainError
 
 S = TypeVar("S", bound=StrEnum)
@@ -64,6 +72,33 @@ INVOICE_TRANSITIONS: Mapping[InvoiceStatus, frozenset[InvoiceStatus]] = {
     V.VOID: frozenset(),
 }
 
+L = LeadStatus
+LEAD_TRANSITIONS: Mapping[LeadStatus, frozenset[LeadStatus]] = {
+    L.NEW: frozenset({L.CONTACTED, L.DISQUALIFIED}),
+    L.CONTACTED: frozenset({L.QUALIFIED, L.DISQUALIFIED}),
+    L.QUALIFIED: frozenset({L.CONVERTED, L.DISQUALIFIED}),
+    L.DISQUALIFIED: frozenset(),
+    L.CONVERTED: frozenset(),
+}
+
+D = DealStage
+DEAL_TRANSITIONS: Mapping[DealStage, frozenset[DealStage]] = {
+    # A counter-offer during discovery moves straight to negotiation.
+    D.DISCOVERY: frozenset({D.PROPOSAL, D.NEGOTIATION, D.CLOSED_LOST}),
+    D.PROPOSAL: frozenset({D.NEGOTIATION, D.CLOSED_WON, D.CLOSED_LOST}),
+    D.NEGOTIATION: frozenset({D.CLOSED_WON, D.CLOSED_LOST}),
+    D.CLOSED_WON: frozenset(),
+    D.CLOSED_LOST: frozenset(),
+}
+
+C = ContractStatus
+CONTRACT_TRANSITIONS: Mapping[ContractStatus, frozenset[ContractStatus]] = {
+    C.DRAFT: frozenset({C.SENT, C.CANCELLED}),
+    C.SENT: frozenset({C.SIGNED, C.CANCELLED}),
+    C.SIGNED: frozenset(),
+    C.CANCELLED: frozenset(),
+}
+
 
 def sources(table: Mapping[S, frozenset[S]], target: S) -> frozenset[S]:
     """The states from which the table allows a move to ``target``."""
@@ -99,3 +134,18 @@ def investigation(
 def invoice(current: InvoiceStatus, target: InvoiceStatus) -> InvoiceStatus:
     """The new status of an invoice, or InvalidTransition."""
     return _check("invoice", INVOICE_TRANSITIONS, current, target)
+
+
+def lead(current: LeadStatus, target: LeadStatus) -> LeadStatus:
+    """The new status of a lead, or InvalidTransition."""
+    return _check("lead", LEAD_TRANSITIONS, current, target)
+
+
+def deal(current: DealStage, target: DealStage) -> DealStage:
+    """The new stage of a deal, or InvalidTransition."""
+    return _check("deal", DEAL_TRANSITIONS, current, target)
+
+
+def contract(current: ContractStatus, target: ContractStatus) -> ContractStatus:
+    """The new status of a contract, or InvalidTransition."""
+    return _check("contract", CONTRACT_TRANSITIONS, current, target)

@@ -9,22 +9,22 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from domain import transitions
 from domain.base import utcnow
 from domain.enums import AgentName as AgentName
 from domain.enums import RunStatus as RunStatus
 from domain.enums import RunTrigger
 from domain.models import AgentRun
+from domain.models import runs as runs_model
 from services import audit
 from services.actor import Actor
 from services.agents.registry import AGENTS, subject_exists
-from services.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from services.errors import Conflict, InvalidInput, NotFound
 from services.permissions import Action, may_run, require, require_agent
 from services.uow import UnitOfWork
 
 # Read off the run transition table, so the buttons and the checks never disagree with it.
-CANCELLABLE = transitions.sources(transitions.RUN_TRANSITIONS, RunStatus.CANCELLED)
-RETRYABLE = transitions.sources(transitions.RUN_TRANSITIONS, RunStatus.RETRYING)
+CANCELLABLE = runs_model.CANCELLABLE
+RETRYABLE = runs_model.RETRYABLE
 AUDITED = ["status", "attempts", "max_attempts", "next_attempt_at", "lease_owner", "error"]
 
 
@@ -129,14 +129,14 @@ def _change(
     run_id: int,
     expected_version: int | None,
     action: str,
-    change: Callable[[AgentRun], None],
+    change: Callable[[AgentRun, datetime], None],
     reason: str | None = None,
 ) -> RunRead:
     """Load the run (permission, version), change it, audit before/after, commit once."""
     with UnitOfWork(actor) as uow:
         run = _load(uow, actor, run_id, expected_version)
         before = audit.snapshot(run, AUDITED)
-        change(run)
+        change(run, utcnow())
         uow.session.flush()
         audit.record(
             uow,
@@ -151,40 +151,16 @@ def _change(
         return RunRead.model_validate(run)
 
 
-def _cancelled(run: AgentRun) -> None:
-    if run.status not in CANCELLABLE:
-        raise InvalidTransition(
-            f"Run #{run.id} is {run.status.value}; only queued, retrying or running runs "
-            "can be cancelled."
-        )
-    run.status = transitions.agent_run(run.status, RunStatus.CANCELLED)
-    run.finished_at = utcnow()
-    run.next_attempt_at = None
-    run.lease_owner = None
-    run.lease_expires_at = None
-
-
-def _retried(run: AgentRun) -> None:
-    if run.status not in RETRYABLE:
-        raise InvalidTransition(
-            f"Run #{run.id} is {run.status.value}; only failed or dead runs can be retried."
-        )
-    run.status = transitions.agent_run(run.status, RunStatus.RETRYING)
-    run.next_attempt_at = utcnow()
-    run.finished_at = None
-    run.max_attempts = max(run.max_attempts, run.attempts + 1)
-
-
 def cancel(
     *, actor: Actor, run_id: int, expected_version: int | None = None, reason: str | None = None
 ) -> RunRead:
     """Cancel a queued, retrying or running run; a running one's results are discarded."""
-    return _change(actor, run_id, expected_version, "run.cancelled", _cancelled, reason)
+    return _change(actor, run_id, expected_version, "run.cancelled", AgentRun.cancel, reason)
 
 
 def retry(*, actor: Actor, run_id: int, expected_version: int | None = None) -> RunRead:
     """Send a failed or dead run back to the workers now (a dead run gets one more attempt)."""
-    return _change(actor, run_id, expected_version, "run.retried", _retried)
+    return _change(actor, run_id, expected_version, "run.retried", AgentRun.retry)
 
 
 def can_retry(*, actor: Actor, agent: AgentName, status: RunStatus) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain import transitions
 from domain.base import Base, BigId, TenantScoped, Timestamped, Versioned, str_enum, utcnow
 from domain.enums import (
     EventSeverity,
@@ -51,6 +52,24 @@ class Investigation(TenantScoped, Timestamped, Versioned, Base):
         BigId, ForeignKey("users.id", ondelete="SET NULL")
     )
     updated_at: Mapped[datetime | None]
+
+    def move_to(self, status: InvestigationStatus, now: datetime, root_cause: str | None) -> None:
+        """Change the status under the table's rules (resolving needs a root cause) and stamp
+        when; reopening clears the resolved and closed times (the old ones stay in the audit)."""
+        N = InvestigationStatus
+        cause = root_cause if root_cause is not None and root_cause.strip() else self.root_cause
+        self.status = transitions.investigation(self.status, status, root_cause=cause)
+        self.root_cause = cause
+        if status is N.IN_PROGRESS:
+            self.started_at = self.started_at or now
+            self.resolved_at = self.closed_at = None
+        elif status is N.RESOLVED:
+            self.resolved_at = now
+        elif status is N.CLOSED:
+            self.closed_at = now
+        elif status is N.OPEN:
+            self.resolved_at = self.closed_at = None
+        self.updated_at = now
 
 
 class Event(TenantScoped, Base):

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain import transitions
 from domain.base import Base, BigId, TenantScoped, Timestamped, Versioned, str_enum
 from domain.enums import (
     ContractStatus,
@@ -48,6 +49,12 @@ class Lead(TenantScoped, Timestamped, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     last_contacted_at: Mapped[datetime | None]
 
+    def record_contact(self, now: datetime) -> None:
+        """An approved outreach email went out: a new lead becomes contacted."""
+        self.last_contacted_at = now
+        if self.status is LeadStatus.NEW:
+            self.status = transitions.lead(self.status, LeadStatus.CONTACTED)
+
 
 class Deal(TenantScoped, Timestamped, Versioned, Base):
     __tablename__ = "deals"
@@ -63,6 +70,23 @@ class Deal(TenantScoped, Timestamped, Versioned, Base):
     discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     stage: Mapped[DealStage] = mapped_column(str_enum(DealStage), default=DealStage.DISCOVERY)
     updated_at: Mapped[datetime | None]
+
+    def record_offer(
+        self, stage: DealStage, amount: Decimal, discount_pct: Decimal, now: datetime
+    ) -> None:
+        """Our approved proposal or counter-offer went out at these terms. A proposal moves a
+        deal out of discovery; a counter-offer moves it to negotiation; neither moves it back."""
+        if self.stage in (DealStage.CLOSED_WON, DealStage.CLOSED_LOST):
+            closed = self.stage.value.replace("_", " ")
+            raise transitions.InvalidTransition(
+                "deal", self.stage, stage, f"Deal {self.name} is already {closed}."
+            )
+        moves_on = self.stage is DealStage.DISCOVERY or stage is DealStage.NEGOTIATION
+        if moves_on and self.stage is not stage:
+            self.stage = transitions.deal(self.stage, stage)
+        self.amount = amount
+        self.discount_pct = discount_pct
+        self.updated_at = now
 
 
 class NegotiationRound(TenantScoped, Timestamped, Base):
@@ -99,6 +123,10 @@ class Contract(TenantScoped, Timestamped, Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     signed_at: Mapped[datetime | None]
 
+    def send(self) -> None:
+        """The approved contract went to the customer."""
+        self.status = transitions.contract(self.status, ContractStatus.SENT)
+
 
 class Invoice(TenantScoped, Timestamped, Versioned, Base):
     __tablename__ = "invoices"
@@ -126,6 +154,11 @@ class Invoice(TenantScoped, Timestamped, Versioned, Base):
     dunning_level: Mapped[int] = mapped_column(Integer, default=0)
     last_dunned_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
+
+    def record_notice(self, now: datetime) -> None:
+        """An approved dunning notice went out: the next one is a level higher."""
+        self.dunning_level += 1
+        self.last_dunned_at = now
 
 
 class EmailMessage(TenantScoped, Timestamped, Base):

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain import transitions
 from domain.base import Base, BigId, TenantScoped, Timestamped, Versioned, str_enum
 from domain.enums import AgentName, LLMMode, LLMOutcome, RunStatus, RunTrigger
 
@@ -42,6 +43,40 @@ class AgentRun(TenantScoped, Timestamped, Versioned, Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    def cancel(self, now: datetime) -> None:
+        """Stop the run for good: it loses its lease and will not be picked up again."""
+        if self.status not in CANCELLABLE:
+            raise transitions.InvalidTransition(
+                "run",
+                self.status,
+                RunStatus.CANCELLED,
+                f"Run #{self.id} is {self.status.value}; only queued, retrying or running runs "
+                "can be cancelled.",
+            )
+        self.status = transitions.agent_run(self.status, RunStatus.CANCELLED)
+        self.finished_at = now
+        self.next_attempt_at = None
+        self.lease_owner = None
+        self.lease_expires_at = None
+
+    def retry(self, now: datetime) -> None:
+        """Give a failed or dead run one more attempt, due now."""
+        if self.status not in RETRYABLE:
+            raise transitions.InvalidTransition(
+                "run",
+                self.status,
+                RunStatus.RETRYING,
+                f"Run #{self.id} is {self.status.value}; only failed or dead runs can be retried.",
+            )
+        self.status = transitions.agent_run(self.status, RunStatus.RETRYING)
+        self.next_attempt_at = now
+        self.finished_at = None
+        self.max_attempts = max(self.max_attempts, self.attempts + 1)
+
+
+CANCELLABLE = transitions.sources(transitions.RUN_TRANSITIONS, RunStatus.CANCELLED)
+RETRYABLE = transitions.sources(transitions.RUN_TRANSITIONS, RunStatus.RETRYING)
 
 
 class LLMCall(TenantScoped, Timestamped, Base):

@@ -161,21 +161,9 @@ def change_status(
                 f"Investigation #{investigation_id} was changed by someone else since you "
                 "opened it. Reload and try again."
             )
-        cause = root_cause if root_cause is not None and root_cause.strip() else row.root_cause
         fields = ["status", "root_cause", "started_at", "resolved_at", "closed_at"]
         before = audit.snapshot(row, fields)
-        row.status = transitions.investigation(row.status, status, root_cause=cause)
-        row.root_cause = cause
-        if status is N.IN_PROGRESS:
-            row.started_at = row.started_at or now
-            row.resolved_at = row.closed_at = None  # reopened: the old times stay in the audit
-        elif status is N.RESOLVED:
-            row.resolved_at = now
-        elif status is N.CLOSED:
-            row.closed_at = now
-        elif status is N.OPEN:
-            row.resolved_at = row.closed_at = None
-        row.updated_at = now
+        row.move_to(status, now, root_cause)
         uow.session.flush()
         reopened = before["status"] in (N.RESOLVED.value, N.CLOSED.value)
         action = "investigation.reopened" if reopened else f"investigation.{status.value}"

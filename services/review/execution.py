@@ -11,7 +11,6 @@ from domain.enums import (
     ContractStatus,
     DealStage,
     EmailStatus,
-    LeadStatus,
     NegotiationParty,
     ReviewKind,
     ReviewStatus,
@@ -124,9 +123,7 @@ def _outreach(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: date
     except PolicyRefusal as exc:
         raise ExecutionFailed(str(exc)) from exc
     message = _send(uow, item, to, lead_id=lead.id)
-    lead.last_contacted_at = now
-    if lead.status is LeadStatus.NEW:
-        lead.status = LeadStatus.CONTACTED
+    lead.record_contact(now)
     return f"email {message.status.value} to {to}"
 
 
@@ -144,8 +141,7 @@ def _dunning(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datet
     message = _send(
         uow, item, invoice.customer_email, invoice_id=invoice.id, lead_id=invoice.lead_id
     )
-    invoice.dunning_level += 1
-    invoice.last_dunned_at = now
+    invoice.record_notice(now)
     return (
         f"dunning notice {invoice.dunning_level} {message.status.value} to {invoice.customer_email}"
     )
@@ -176,11 +172,7 @@ def _deal(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
         )
     )
     target = DealStage.PROPOSAL if item.kind is K.DEAL_PROPOSAL else DealStage.NEGOTIATION
-    if deal.stage is DealStage.DISCOVERY or target is DealStage.NEGOTIATION:
-        deal.stage = target
-    deal.amount = amount
-    deal.discount_pct = discount
-    deal.updated_at = now
+    deal.record_offer(target, amount, discount, now)
     return f"deal {deal.name} at {deal.stage.value}, round {round_no}: {amount} {deal.currency}"
 
 
@@ -188,7 +180,7 @@ def _contract(uow: UnitOfWork, item: ReviewItem, now: datetime) -> str:
     contract: Contract = get_subject(uow, Contract, item)
     if contract.status is not ContractStatus.DRAFT:
         raise ExecutionFailed(f"Contract {contract.number} is {contract.status.value}, not draft.")
-    contract.status = ContractStatus.SENT
+    contract.send()
     return f"contract {contract.number} sent"
 
 

@@ -122,3 +122,50 @@ def test_every_domain_refusal_shares_one_base() -> None:
 
     assert issubclass(InvalidTransition, DomainError) and issubclass(PolicyRefusal, DomainError)
     assert PolicyRefusal.category == "policy" and InvalidTransition.category == "transition"
+
+
+def test_runs_cancel_and_retry_under_the_run_table() -> None:
+    from domain.enums import RunStatus
+    from domain.models import AgentRun
+
+    run = AgentRun(id=3, status=RunStatus.QUEUED, attempts=3, max_attempts=3, lease_owner="w1")
+    run.cancel(NOW)
+    assert (run.status, run.finished_at, run.lease_owner) == (RunStatus.CANCELLED, NOW, None)
+    with pytest.raises(InvalidTransition, match="only failed or dead runs can be retried"):
+        run.retry(NOW)
+    run = AgentRun(id=4, status=RunStatus.DEAD, attempts=3, max_attempts=3)
+    run.retry(NOW)
+    assert (run.status, run.next_attempt_at, run.max_attempts) == (RunStatus.RETRYING, NOW, 4)
+    with pytest.raises(InvalidTransition, match="can be cancelled"):
+        AgentRun(id=5, status=RunStatus.SUCCEEDED).cancel(NOW)
+
+
+def test_a_deal_moves_forward_with_offers_and_never_out_of_a_closed_stage() -> None:
+    from decimal import Decimal
+
+    from domain.enums import DealStage as D
+    from domain.models import Deal
+
+    deal = Deal(name="Acme", stage=D.DISCOVERY)
+    deal.record_offer(D.PROPOSAL, Decimal("100"), Decimal("5"), NOW)
+    assert (deal.stage, deal.amount, deal.updated_at) == (D.PROPOSAL, Decimal("100"), NOW)
+    deal.record_offer(D.NEGOTIATION, Decimal("90"), Decimal("10"), NOW)
+    deal.record_offer(D.PROPOSAL, Decimal("95"), Decimal("8"), NOW)  # no step back
+    assert deal.stage is D.NEGOTIATION and deal.amount == Decimal("95")
+    deal.stage = D.CLOSED_WON
+    with pytest.raises(InvalidTransition, match="Deal Acme is already closed won"):
+        deal.record_offer(D.NEGOTIATION, Decimal("1"), Decimal("0"), NOW)
+    assert deal.amount == Decimal("95")
+
+
+def test_an_investigation_resolves_only_with_a_root_cause_and_reopening_clears_the_times() -> None:
+    from domain.enums import InvestigationStatus as N
+    from domain.models import Investigation
+
+    inv = Investigation(status=N.IN_PROGRESS, root_cause=None)
+    with pytest.raises(InvalidTransition, match="root cause"):
+        inv.move_to(N.RESOLVED, NOW, "  ")
+    inv.move_to(N.RESOLVED, NOW, "expired certificate")
+    assert (inv.status, inv.resolved_at, inv.root_cause) == (N.RESOLVED, NOW, "expired certificate")
+    inv.move_to(N.IN_PROGRESS, NOW, None)
+    assert inv.resolved_at is None and inv.root_cause == "expired certificate"

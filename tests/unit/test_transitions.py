@@ -1,4 +1,5 @@
-"""Every allowed and every refused transition of review items, runs, investigations, invoices.
+"""Every allowed and refused transition of review items, runs, investigations, invoices, leads,
+deals and contracts.
 
 The allowed edges are written out literally below, never read off the tables under test: a
 table that gains an edge (say pending -> executed, skipping the human) fails here.
@@ -13,11 +14,20 @@ from enum import StrEnum
 import pytest
 
 from domain import transitions
-from domain.enums import InvestigationStatus, InvoiceStatus, ReviewStatus, RunStatus
+from domain.enums import (
+    ContractStatus,
+    DealStage,
+    InvestigationStatus,
+    InvoiceStatus,
+    LeadStatus,
+    ReviewStatus,
+    RunStatus,
+)
 from domain.transitions import InvalidTransition
 from services import runs
 
 R, Q, N, V = ReviewStatus, RunStatus, InvestigationStatus, InvoiceStatus
+L, D, C = LeadStatus, DealStage, ContractStatus
 
 REVIEW_EDGES: set[tuple[StrEnum, StrEnum]] = {
     (R.PENDING, R.APPROVED),
@@ -58,6 +68,30 @@ INVOICE_EDGES: set[tuple[StrEnum, StrEnum]] = {
     (V.OVERDUE, V.PAID),
     (V.OVERDUE, V.VOID),
 }
+LEAD_EDGES: set[tuple[StrEnum, StrEnum]] = {
+    (L.NEW, L.CONTACTED),
+    (L.NEW, L.DISQUALIFIED),
+    (L.CONTACTED, L.QUALIFIED),
+    (L.CONTACTED, L.DISQUALIFIED),
+    (L.QUALIFIED, L.CONVERTED),
+    (L.QUALIFIED, L.DISQUALIFIED),
+}
+DEAL_EDGES: set[tuple[StrEnum, StrEnum]] = {
+    (D.DISCOVERY, D.PROPOSAL),
+    (D.DISCOVERY, D.NEGOTIATION),
+    (D.DISCOVERY, D.CLOSED_LOST),
+    (D.PROPOSAL, D.NEGOTIATION),
+    (D.PROPOSAL, D.CLOSED_WON),
+    (D.PROPOSAL, D.CLOSED_LOST),
+    (D.NEGOTIATION, D.CLOSED_WON),
+    (D.NEGOTIATION, D.CLOSED_LOST),
+}
+CONTRACT_EDGES: set[tuple[StrEnum, StrEnum]] = {
+    (C.DRAFT, C.SENT),
+    (C.DRAFT, C.CANCELLED),
+    (C.SENT, C.SIGNED),
+    (C.SENT, C.CANCELLED),
+}
 
 
 def _investigation(a: InvestigationStatus, b: InvestigationStatus) -> InvestigationStatus:
@@ -71,6 +105,9 @@ EXPECTED: dict[str, tuple[type[StrEnum], set[tuple[StrEnum, StrEnum]], Move]] = 
     "RUN_TRANSITIONS": (RunStatus, RUN_EDGES, transitions.agent_run),
     "INVESTIGATION_TRANSITIONS": (InvestigationStatus, INVESTIGATION_EDGES, _investigation),
     "INVOICE_TRANSITIONS": (InvoiceStatus, INVOICE_EDGES, transitions.invoice),
+    "LEAD_TRANSITIONS": (LeadStatus, LEAD_EDGES, transitions.lead),
+    "DEAL_TRANSITIONS": (DealStage, DEAL_EDGES, transitions.deal),
+    "CONTRACT_TRANSITIONS": (ContractStatus, CONTRACT_EDGES, transitions.contract),
 }
 
 
@@ -174,6 +211,8 @@ def test_terminal_states_allow_nothing_further() -> None:
         assert transitions.RUN_TRANSITIONS[run_status] == frozenset()
     for invoice_status in (V.PAID, V.VOID):
         assert transitions.INVOICE_TRANSITIONS[invoice_status] == frozenset()
+    for deal_stage in (D.CLOSED_WON, D.CLOSED_LOST):
+        assert transitions.DEAL_TRANSITIONS[deal_stage] == frozenset()
 
 
 def test_the_run_queue_cancels_and_retries_exactly_the_runs_the_table_lets_it() -> None:
