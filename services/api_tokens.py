@@ -18,7 +18,7 @@ from domain.enums import Role
 from domain.models import ApiToken, User
 from services import audit
 from services.actor import Actor
-from services.errors import NotFound, PermissionDenied
+from services.errors import PermissionDenied
 from services.pagination import Page, decode_cursor, encode_cursor
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -164,9 +164,7 @@ def revoke_token(*, actor: Actor, token_id: int) -> ApiTokenRead:
     require(actor, Action.MANAGE_USERS)
     now = utcnow()
     with UnitOfWork(actor) as uow:
-        row = uow.session.get(ApiToken, token_id)
-        if row is None or row.tenant_id != actor.tenant_id:
-            raise NotFound(f"There is no API token #{token_id}.")
+        row = uow.get(ApiToken, token_id, missing=f"There is no API token #{token_id}.")
         if row.revoked_at is None:
             before = audit.snapshot(row, ["revoked_at"])
             row.revoked_at = now

@@ -182,9 +182,7 @@ def activate(*, actor: Actor, prompt_id: int) -> PromptRead:
     """Make one version the active one for its key (the rollback)."""
     require(actor, Action.MANAGE_PROMPTS)
     with UnitOfWork(actor) as uow:
-        row = uow.session.get(Prompt, prompt_id)
-        if row is None or row.tenant_id != actor.tenant_id:
-            raise NotFound(f"Prompt version #{prompt_id} does not exist.")
+        row = uow.get(Prompt, prompt_id, missing=f"Prompt version #{prompt_id} does not exist.")
         previous = load_active(uow.session, row.key) if not row.is_active else None
         uow.session.execute(
             update(Prompt)

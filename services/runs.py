@@ -112,9 +112,7 @@ def enqueue(
 
 
 def _load(uow: UnitOfWork, actor: Actor, run_id: int, expected_version: int | None) -> AgentRun:
-    run = uow.session.get(AgentRun, run_id)
-    if run is None or run.tenant_id != actor.tenant_id:
-        raise NotFound(f"Run #{run_id} does not exist.")
+    run = uow.get(AgentRun, run_id, missing=f"Run #{run_id} does not exist.")
     require_agent(actor, run.agent)  # who may start an agent's runs may stop or retry them
     if expected_version is not None and run.row_version != expected_version:
         raise Conflict(
@@ -177,9 +175,7 @@ def get_run(*, actor: Actor, run_id: int) -> RunRead:
     """One run of the actor's tenant."""
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
-        run = uow.session.get(AgentRun, run_id)
-        if run is None or run.tenant_id != actor.tenant_id:
-            raise NotFound(f"Run #{run_id} does not exist.")
+        run = uow.get(AgentRun, run_id, missing=f"Run #{run_id} does not exist.")
         return RunRead.model_validate(run)
 
 

@@ -19,7 +19,7 @@ from domain.enums import AgentName
 from domain.models import Schedule, ScheduleFiring
 from services import audit
 from services.actor import Actor
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput
 from services.permissions import Action, require, require_agent
 from services.uow import UnitOfWork
 
@@ -131,9 +131,7 @@ def latest_until(cron: str, tz: str, until: datetime) -> datetime:
 
 
 def _get(uow: UnitOfWork, schedule_id: int, expected_version: int | None) -> Schedule:
-    row = uow.session.get(Schedule, schedule_id)
-    if row is None or row.tenant_id != uow.tenant_id:
-        raise NotFound(f"Schedule #{schedule_id} does not exist.")
+    row = uow.get(Schedule, schedule_id, missing=f"Schedule #{schedule_id} does not exist.")
     if expected_version is not None and row.row_version != expected_version:
         raise Conflict(f"Schedule {row.name!r} changed since you loaded it. Reload and retry.")
     return row

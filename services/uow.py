@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from types import TracebackType
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -14,8 +15,16 @@ from domain.errors import DomainError
 from domain.review_policy import PolicyRefusal
 from services import db
 from services.actor import Actor
-from services.errors import Conflict, DatabaseUnavailable, InvalidTransition, PolicyRefused
+from services.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    InvalidTransition,
+    NotFound,
+    PolicyRefused,
+)
 from services.scoping import TENANT_KEY
+
+M = TypeVar("M")
 
 
 class UnitOfWork:
@@ -59,6 +68,13 @@ class UnitOfWork:
             translated = translate(exc)
             if translated is not None:
                 raise translated from exc
+
+    def get(self, model: type[M], row_id: int, *, missing: str) -> M:
+        """The row of this unit's tenant with this id, or NotFound(missing)."""
+        row: Any = self.session.get(model, row_id)
+        if row is None or row.tenant_id != self.tenant_id or self.tenant_id is None:
+            raise NotFound(missing)
+        return row  # type: ignore[no-any-return]
 
     def commit(self) -> None:
         """Commit the one transaction of this unit of work."""

@@ -14,7 +14,7 @@ from domain.models import ConnectorHealth, Event, QuarantinedRecord
 from services import audit
 from services.actor import Actor
 from services.config import get_settings
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.ingest import store
 from services.ingest.schema import EventIn, payload_hash
 from services.ingest.service import parse_bytes
@@ -98,9 +98,9 @@ def retry_quarantined(*, actor: Actor, record_id: int, raw: str) -> RetryOutcome
     settings = get_settings()
     now = utcnow()
     with UnitOfWork(actor) as uow:
-        rec = uow.session.get(QuarantinedRecord, record_id)
-        if rec is None or rec.tenant_id != actor.tenant_id:
-            raise NotFound(f"There is no quarantined record #{record_id}.")
+        rec = uow.get(
+            QuarantinedRecord, record_id, missing=f"There is no quarantined record #{record_id}."
+        )
         if rec.status is not QuarantineStatus.PENDING:
             raise InvalidInput(f"Record #{record_id} is already {rec.status.value}.")
         if rec.source is EventSource.GIT:
@@ -142,9 +142,9 @@ def discard_quarantined(*, actor: Actor, record_id: int, reason: str) -> Quarant
     if not reason.strip():
         raise InvalidInput("Say why the record is discarded.")
     with UnitOfWork(actor) as uow:
-        rec = uow.session.get(QuarantinedRecord, record_id)
-        if rec is None or rec.tenant_id != actor.tenant_id:
-            raise NotFound(f"There is no quarantined record #{record_id}.")
+        rec = uow.get(
+            QuarantinedRecord, record_id, missing=f"There is no quarantined record #{record_id}."
+        )
         if rec.status is not QuarantineStatus.PENDING:
             raise InvalidInput(f"Record #{record_id} is already {rec.status.value}.")
         before = audit.snapshot(rec, ["status", "reason"])

@@ -18,7 +18,7 @@ from domain.enums import EventSeverity, EventSource, LinkStatus
 from domain.models import Event, EventLink, Investigation
 from services import audit
 from services.actor import Actor
-from services.errors import Conflict, NotFound
+from services.errors import Conflict
 from services.investigations import candidates, signals
 from services.investigations.scoring import Context, score
 from services.permissions import Action, require
@@ -71,9 +71,9 @@ class CandidateBoard(BaseModel):
 
 
 def _investigation(uow: UnitOfWork, investigation_id: int) -> Investigation:
-    row = uow.session.get(Investigation, investigation_id)
-    if row is None or uow.actor is None or row.tenant_id != uow.actor.tenant_id:
-        raise NotFound(f"There is no investigation #{investigation_id}.")
+    row = uow.get(
+        Investigation, investigation_id, missing=f"There is no investigation #{investigation_id}."
+    )
     return row
 
 
@@ -217,9 +217,7 @@ def decide(
     require(actor, Action.EDIT_INVESTIGATION)
     with UnitOfWork(actor) as uow:
         inv = _investigation(uow, investigation_id)
-        event = uow.session.get(Event, event_id)
-        if event is None or event.tenant_id != actor.tenant_id:
-            raise NotFound(f"There is no event #{event_id}.")
+        event = uow.get(Event, event_id, missing=f"There is no event #{event_id}.")
         existing = uow.session.scalar(
             select(EventLink).where(
                 EventLink.investigation_id == inv.id, EventLink.event_id == event_id

@@ -203,7 +203,5 @@ def get_event(*, actor: Actor, event_id: int) -> EventRead:
     if not 0 < event_id < 2**63:  # beyond any id; PostgreSQL would refuse to compare it
         raise NotFound(f"There is no event #{event_id}.")
     with UnitOfWork(actor, readonly=True) as uow:
-        row = uow.session.get(Event, event_id)
-        if row is None or row.tenant_id != actor.tenant_id:
-            raise NotFound(f"There is no event #{event_id}.")
+        row = uow.get(Event, event_id, missing=f"There is no event #{event_id}.")
         return EventRead.model_validate(row)

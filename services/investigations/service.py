@@ -13,7 +13,7 @@ from domain.enums import InvestigationStatus
 from domain.models import Investigation, InvestigationNote, User
 from services import audit
 from services.actor import Actor
-from services.errors import Conflict, InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput
 from services.investigations.dto import (
     InvestigationCreate,
     InvestigationRead,
@@ -42,9 +42,9 @@ EDITABLE = (
 
 
 def _load(uow: UnitOfWork, investigation_id: int) -> Investigation:
-    row = uow.session.get(Investigation, investigation_id)
-    if row is None or uow.actor is None or row.tenant_id != uow.actor.tenant_id:
-        raise NotFound(f"There is no investigation #{investigation_id}.")
+    row = uow.get(
+        Investigation, investigation_id, missing=f"There is no investigation #{investigation_id}."
+    )
     return row
 
 

@@ -15,7 +15,7 @@ from domain.enums import AlertState
 from domain.models import AlertFiring, AlertRule, NotifyChannel
 from services import audit, db
 from services.actor import Actor
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.notify import outbox
 from services.notify.alert_metrics import METRICS, compute
 from services.permissions import Action, require
@@ -87,9 +87,7 @@ def _check(uow: UnitOfWork, rule_in: AlertRuleCreate) -> None:
 
 
 def _rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> AlertRule:
-    rule = uow.session.get(AlertRule, rule_id)
-    if rule is None or rule.tenant_id != actor.tenant_id:
-        raise NotFound(f"Alert rule #{rule_id} does not exist.")
+    rule = uow.get(AlertRule, rule_id, missing=f"Alert rule #{rule_id} does not exist.")
     return rule
 
 

@@ -13,7 +13,7 @@ from domain.enums import ChannelKind, OutboxStatus
 from domain.models import NotifyChannel, OutboxMessage
 from services import audit
 from services.actor import Actor
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput
 from services.notify import crypto, outbox, senders
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -145,9 +145,9 @@ def set_active(*, actor: Actor, channel_id: int, active: bool) -> ChannelRead:
     """Switch a channel on or off (queued messages to a switched-off channel are dropped)."""
     require(actor, Action.MANAGE_ALERTS)
     with UnitOfWork(actor) as uow:
-        channel = uow.session.get(NotifyChannel, channel_id)
-        if channel is None or channel.tenant_id != actor.tenant_id:
-            raise NotFound(f"Channel #{channel_id} does not exist.")
+        channel = uow.get(
+            NotifyChannel, channel_id, missing=f"Channel #{channel_id} does not exist."
+        )
         before = {"is_active": channel.is_active}
         channel.is_active = active
         audit.record(
@@ -167,9 +167,9 @@ def send_test(*, actor: Actor, channel_id: int) -> DeliveryRead:
     require(actor, Action.MANAGE_ALERTS)
     now = utcnow()
     with UnitOfWork(actor) as uow:
-        channel = uow.session.get(NotifyChannel, channel_id)
-        if channel is None or channel.tenant_id != actor.tenant_id:
-            raise NotFound(f"Channel #{channel_id} does not exist.")
+        channel = uow.get(
+            NotifyChannel, channel_id, missing=f"Channel #{channel_id} does not exist."
+        )
         message = outbox.enqueue(
             uow.session,
             tenant_id=actor.tenant_id,
