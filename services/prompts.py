@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.models import Prompt
@@ -184,11 +184,8 @@ def activate(*, actor: Actor, prompt_id: int) -> PromptRead:
     with UnitOfWork(actor) as uow:
         row = uow.get(Prompt, prompt_id, missing=f"Prompt version #{prompt_id} does not exist.")
         previous = load_active(uow.session, row.key) if not row.is_active else None
-        uow.session.execute(
-            update(Prompt)
-            .where(Prompt.key == row.key, Prompt.is_active, Prompt.id != row.id)
-            .values(is_active=False, row_version=Prompt.row_version + 1)
-            .execution_options(synchronize_session=False)
+        uow.update_guarded(
+            Prompt, Prompt.key == row.key, Prompt.is_active, Prompt.id != row.id, is_active=False
         )
         row.is_active = True
         audit.record(

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -130,11 +130,11 @@ def _fire_one(session: Session, row: Schedule, now: datetime, worker_id: str) ->
 def _advance(schedule_id: int, cron: str, tz: str, *, now: datetime) -> None:
     """Move a schedule whose occurrence was already fired past ``now`` (never fire it twice)."""
     with UnitOfWork(None) as uow:
-        uow.session.execute(
-            update(Schedule)
-            .where(Schedule.id == schedule_id, Schedule.next_fire_at <= now)
-            .values(next_fire_at=next_after(cron, tz, now), row_version=Schedule.row_version + 1)
-            .execution_options(synchronize_session=False)
+        uow.update_guarded(
+            Schedule,
+            Schedule.id == schedule_id,
+            Schedule.next_fire_at <= now,
+            next_fire_at=next_after(cron, tz, now),
         )
         uow.commit()
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from types import TracebackType
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -75,6 +75,17 @@ class UnitOfWork:
         if row is None or row.tenant_id != self.tenant_id or self.tenant_id is None:
             raise NotFound(missing)
         return row  # type: ignore[no-any-return]
+
+    def update_guarded(self, model: type[Any], *where: Any, **values: Any) -> int:
+        """UPDATE the rows ``where`` holds with ``values`` and a bumped ``row_version`` (so
+        optimistic readers see the change), without touching loaded objects; the rows changed."""
+        result = self.session.execute(
+            update(model)
+            .where(*where)
+            .values(**values, row_version=model.row_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def commit(self) -> None:
         """Commit the one transaction of this unit of work."""

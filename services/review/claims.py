@@ -9,7 +9,6 @@ from sqlalchemy import or_, select
 from domain.base import utcnow
 from domain.enums import ReviewStatus
 from domain.models import ReviewItem
-from domain.review_policy import check_may_decide
 from services import db
 from services.actor import Actor
 from services.config import get_settings
@@ -54,14 +53,7 @@ def claim(*, actor: Actor, item_id: int) -> ReviewItemRead:
         item.require_pending()
         items.check_not_held_by_other(uow.session, item, actor, now)
         policy = policies.load(uow.session, actor.tenant_id)
-        check_may_decide(
-            policy,
-            kind=item.kind,
-            role=actor.role,
-            user_id=actor.user_id,
-            triggered_by_id=item.triggered_by_id,
-            approving=False,
-        )
+        policies.check_decider(policy, item, actor, approving=False)
         _take(uow, item, actor, now)
         uow.commit()
         return items.to_read(item, now)

@@ -8,7 +8,7 @@ from typing import Any
 from domain.base import utcnow
 from domain.enums import ReasonCode, ReviewStatus
 from domain.models import ReviewItem
-from domain.review_policy import approval_is_final, check_may_decide
+from domain.review_policy import approval_is_final
 from services.actor import Actor
 from services.errors import InvalidInput, ServiceError
 from services.permissions import Action, require
@@ -42,19 +42,7 @@ def _approve(
     require(actor, Action.DECIDE_REVIEW)
     now = utcnow()
     with items.described_conflicts(actor, item_id), UnitOfWork(actor) as uow:
-        item = items.load(uow.session, item_id, lock=True)
-        items.check_version(uow.session, item, seen_version)
-        item.require_decidable(now)
-        items.check_not_held_by_other(uow.session, item, actor, now)
-        policy = policies.load(uow.session, actor.tenant_id)
-        check_may_decide(
-            policy,
-            kind=item.kind,
-            role=actor.role,
-            user_id=actor.user_id,
-            triggered_by_id=item.triggered_by_id,
-            approving=True,
-        )
+        item, policy = items.load_decidable(uow, actor, item_id, seen_version, now, approving=True)
         subject = execution.lock_subject(uow, item)
         payload = item.payload
         if edited is not None:
@@ -140,19 +128,7 @@ def reject(
         raise InvalidInput("Say why in the comment when the reason is 'other'.")
     now = utcnow()
     with items.described_conflicts(actor, item_id), UnitOfWork(actor) as uow:
-        item = items.load(uow.session, item_id, lock=True)
-        items.check_version(uow.session, item, seen_version)
-        item.require_decidable(now)
-        items.check_not_held_by_other(uow.session, item, actor, now)
-        policy = policies.load(uow.session, actor.tenant_id)
-        check_may_decide(
-            policy,
-            kind=item.kind,
-            role=actor.role,
-            user_id=actor.user_id,
-            triggered_by_id=item.triggered_by_id,
-            approving=False,
-        )
+        item, _ = items.load_decidable(uow, actor, item_id, seen_version, now, approving=False)
         before = items.snapshot(item)
         item.reject(actor.user_id, now, reason_code, comment)
         items.record(uow, item, "review.rejected", before, reason=comment or reason_code.value)

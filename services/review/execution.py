@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from domain.enums import (
     ContractStatus,
@@ -44,18 +44,14 @@ K = ReviewKind
 
 def claim(uow: UnitOfWork, item: ReviewItem) -> bool:
     """Take the one right to execute an approved item; False if another worker already has."""
-    result = uow.session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == item.id, ReviewItem.status == ReviewStatus.APPROVED)
-        .values(
-            execution_attempts=ReviewItem.execution_attempts + 1,
-            row_version=ReviewItem.row_version + 1,
-        )
-        .execution_options(synchronize_session=False)
+    claimed = uow.update_guarded(
+        ReviewItem,
+        ReviewItem.id == item.id,
+        ReviewItem.status == ReviewStatus.APPROVED,
+        execution_attempts=ReviewItem.execution_attempts + 1,
     )
-    claimed = bool(getattr(result, "rowcount", 0))
     uow.session.refresh(item)
-    return claimed
+    return claimed == 1
 
 
 def execute(uow: UnitOfWork, item: ReviewItem, policy: ReviewPolicy, now: datetime) -> bool:

@@ -14,10 +14,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from domain.base import utcnow
 from domain.enums import ReviewStatus
 from domain.models import AuditEntry, ReviewItem, User
+from domain.review_policy import ReviewPolicy
 from services import audit, db
 from services.actor import Actor
 from services.errors import Conflict, NotFound
 from services.notify import events as notify_events
+from services.review import policy as policies
 from services.review.schemas import ReviewItemRead
 from services.uow import UnitOfWork
 
@@ -153,3 +155,23 @@ def described_conflicts(actor: Actor, item_id: int) -> Iterator[None]:
         with UnitOfWork(actor, readonly=True) as uow:
             message = describe_last_change(uow.session, item_id)
         raise Conflict(message) from exc
+
+
+def load_decidable(
+    uow: UnitOfWork,
+    actor: Actor,
+    item_id: int,
+    seen_version: int,
+    now: datetime,
+    *,
+    approving: bool,
+) -> tuple[ReviewItem, ReviewPolicy]:
+    """The row-locked item and the tenant's policy, once the item is as the actor saw it,
+    still decidable, not held by someone else, and the policy lets the actor decide it."""
+    item = load(uow.session, item_id, lock=True)
+    check_version(uow.session, item, seen_version)
+    item.require_decidable(now)
+    check_not_held_by_other(uow.session, item, actor, now)
+    policy = policies.load(uow.session, actor.tenant_id)
+    policies.check_decider(policy, item, actor, approving=approving)
+    return item, policy

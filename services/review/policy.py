@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from domain.enums import ReviewKind, ReviewStatus, Role
 from domain.models import ReviewItem, Tenant
-from domain.review_policy import ReviewPolicy, policy_from_settings
+from domain.review_policy import ReviewPolicy, check_may_decide, policy_from_settings
 from services import audit
 from services.actor import Actor
 from services.errors import InvalidInput, NotFound
@@ -149,3 +149,15 @@ def update_policy(*, actor: Actor, policy_in: dict[str, Any]) -> ReviewPolicyRea
         )
         uow.commit()
         return _read(policy)
+
+
+def check_decider(policy: ReviewPolicy, item: ReviewItem, actor: Actor, *, approving: bool) -> None:
+    """Raise PolicyRefusal unless the policy lets the actor decide (or approve) this item."""
+    check_may_decide(
+        policy,
+        kind=item.kind,
+        role=actor.role,
+        user_id=actor.user_id,
+        triggered_by_id=item.triggered_by_id,
+        approving=approving,
+    )

@@ -18,7 +18,6 @@ from domain.review_policy import (
     PolicyRefusal,
     ReviewPolicy,
     check_dunning_cadence,
-    check_may_decide,
 )
 from services.actor import Actor
 from services.errors import InvalidInput
@@ -50,14 +49,7 @@ class ReviewPreChecks(BaseModel):
 
 def _decider(policy: ReviewPolicy, item: Any, actor: Actor) -> list[PreCheck]:
     try:
-        check_may_decide(
-            policy,
-            kind=item.kind,
-            role=actor.role,
-            user_id=actor.user_id,
-            triggered_by_id=item.triggered_by_id,
-            approving=True,
-        )
+        policies.check_decider(policy, item, actor, approving=True)
     except PolicyRefusal as exc:
         return [PreCheck(rule=exc.rule.value, outcome="blocked", message=str(exc))]
     return [PreCheck(rule="role_may_decide_kind", outcome="ok", message="You may approve it.")]

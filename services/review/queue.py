@@ -21,7 +21,7 @@ from sqlalchemy import (
 from domain.base import utcnow
 from domain.enums import ReviewKind, ReviewStatus
 from domain.models import AuditEntry, Lead, ReviewItem, User
-from domain.review_policy import PolicyRefusal, check_may_decide
+from domain.review_policy import PolicyRefusal
 from services.actor import Actor
 from services.audit import AuditEntryRead
 from services.errors import InvalidInput
@@ -223,14 +223,7 @@ def get_item(*, actor: Actor, item_id: int) -> ReviewItemDetail:
         may_decide = can(actor, Action.DECIDE_REVIEW) and item.status is ReviewStatus.PENDING
         if may_decide:
             try:
-                check_may_decide(
-                    policy,
-                    kind=item.kind,
-                    role=actor.role,
-                    user_id=actor.user_id,
-                    triggered_by_id=item.triggered_by_id,
-                    approving=False,
-                )
+                policies.check_decider(policy, item, actor, approving=False)
             except PolicyRefusal:
                 may_decide = False
         detail = ReviewItemDetail(
