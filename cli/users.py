@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Annotated, NoReturn
 
 import typer
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
-from services import auth, people, tenants
+from services import auth, forms, people, tenants
 from services.auth import Role
 from services.errors import ServiceError
 
@@ -68,10 +68,10 @@ def create_user(
     if password or "password" in auth.enabled_modes():
         secret = SecretStr(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
     try:
-        person_in = people.PersonCreate(email=email, display_name=name, role=role, password=secret)
+        person_in = forms.parse(
+            people.PersonCreate, email=email, display_name=name, role=role, password=secret
+        )
         person = people.create_user_as_operator(tenant_slug=tenant, person_in=person_in)
-    except ValidationError as exc:
-        _fail("; ".join(str(e["msg"]) for e in exc.errors()))
     except ServiceError as exc:
         _fail(exc.message)
     note = " with a password" if person.has_password else ""

@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.session import current_user
+from services import forms
 from services.notify import alerts, channels
 from services.notify.alert_metrics import METRICS
 from services.notify.alerts import SEVERITIES, AlertRuleCreate, AlertRuleRead
@@ -53,8 +54,10 @@ def rule_form(key: str, rule: AlertRuleRead | None = None) -> AlertRuleCreate | 
         )
         if not st.form_submit_button("Save rule" if rule else "Add rule", type="primary"):
             return None
-    try:
-        return AlertRuleCreate(
+    with service_errors():
+        return forms.parse(
+            AlertRuleCreate,
+            hint="Give the rule a name and a finite threshold.",
             name=name,
             metric=metric,
             agent=agent.strip() or None,
@@ -65,9 +68,6 @@ def rule_form(key: str, rule: AlertRuleRead | None = None) -> AlertRuleCreate | 
             severity=severity,
             channel_ids=chosen,
         )
-    except ValueError:
-        st.error("Give the rule a name and a finite threshold.")
-        return None
 
 
 new_rule = rule_form("new_rule")

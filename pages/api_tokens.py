@@ -6,7 +6,7 @@ import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.session import current_user
-from services import api_tokens
+from services import api_tokens, forms
 from services.api_tokens import ApiTokenCreate, Scope
 
 user = current_user()
@@ -29,17 +29,18 @@ with st.form("new_api_token", clear_on_submit=True):
     days = cols[0].number_input("Expires after (days)", min_value=1, max_value=3650, value=90)
     rate = cols[1].number_input("Calls per minute", min_value=1, max_value=100_000, value=600)
     if st.form_submit_button("Create token", type="primary"):
-        try:
-            token_in = ApiTokenCreate(
-                name=name, scopes=scopes, expires_in_days=int(days), rate_limit_per_minute=int(rate)
+        with service_errors():
+            token_in = forms.parse(
+                ApiTokenCreate,
+                hint="Give the token a name and at least one scope.",
+                name=name,
+                scopes=scopes,
+                expires_in_days=int(days),
+                rate_limit_per_minute=int(rate),
             )
-        except ValueError:
-            st.error("Give the token a name and at least one scope.")
-        else:
-            with service_errors():
-                created = api_tokens.create_token(actor=user.actor, token_in=token_in)
-            st.session_state["api_token_secret"] = created.secret
-            st.rerun()
+            created = api_tokens.create_token(actor=user.actor, token_in=token_in)
+        st.session_state["api_token_secret"] = created.secret
+        st.rerun()
 
 with service_errors():
     page = api_tokens.list_tokens(actor=user.actor, limit=200)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.session import current_user
+from services import forms
 from services.notify import channels
 from services.notify.channels import WEBHOOK_EVENTS, ChannelCreate, ChannelKind, OutboxStatus
 
@@ -27,15 +28,18 @@ with st.form("new_channel", clear_on_submit=True):
     target = cols[2].text_input("Address, URL or apprise URL", type="password", max_chars=2000)
     events = st.multiselect("Webhook events (for webhook endpoints)", list(WEBHOOK_EVENTS))
     if st.form_submit_button("Add channel", type="primary"):
-        try:
-            channel_in = ChannelCreate(name=name, kind=kind, target=target, events=events)
-        except ValueError:
-            st.error("Give the channel a name and a target.")
-        else:
-            with service_errors():
-                created = channels.create_channel(actor=user.actor, channel_in=channel_in)
-            st.session_state["notify_channel_secret"] = created.signing_secret
-            st.rerun()
+        with service_errors():
+            channel_in = forms.parse(
+                ChannelCreate,
+                hint="Give the channel a name and a target.",
+                name=name,
+                kind=kind,
+                target=target,
+                events=events,
+            )
+            created = channels.create_channel(actor=user.actor, channel_in=channel_in)
+        st.session_state["notify_channel_secret"] = created.signing_secret
+        st.rerun()
 
 with service_errors():
     rows = channels.list_channels(actor=user.actor)

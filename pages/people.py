@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from pages.components.feedback import plain, service_errors
 from pages.components.session import current_user
 from pages.components.tables import safe_dataframe
-from services import auth, people
+from services import auth, forms, people
 from services.auth import Role
 
 user = current_user()
@@ -59,15 +59,11 @@ with (
                           disabled=not password_mode,
                           help="They sign in with it; share it privately.")  # fmt: skip
     if st.form_submit_button("Add", type="primary"):
-        try:
-            person_in = people.PersonCreate(
-                email=email, display_name=name, role=role,
+        with service_errors():
+            person_in = forms.parse(
+                people.PersonCreate, email=email, display_name=name, role=role,
                 password=SecretStr(first) if password_mode and first else None,
             )  # fmt: skip
-        except ValidationError as exc:
-            st.error(plain("; ".join(str(e["msg"]) for e in exc.errors())))
-            st.stop()
-        with service_errors():
             made = people.create_person(actor=user.actor, person_in=person_in)
         st.session_state["people_notice"] = f"Added {made.email} as {made.role.value}."
         st.rerun()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from pages.components.feedback import plain, service_errors
 from pages.components.session import current_user
 from pages.components.tables import safe_dataframe
-from services import auth, people, workspaces
+from services import auth, forms, people, workspaces
 
 user = current_user()
 st.title("Workspaces")
@@ -34,18 +34,17 @@ with st.form("new_workspace", clear_on_submit=False, enter_to_submit=False):
     display = cols[1].text_input("First admin's name", max_chars=200)
     secret = cols[2].text_input("First password", type="password") if password_mode else ""
     if st.form_submit_button("Open workspace", type="primary"):
-        try:
-            admin_in = people.PersonCreate(
-                email=email, display_name=display, password=SecretStr(secret) if secret else None
+        with service_errors():
+            admin_in = forms.parse(
+                people.PersonCreate,
+                email=email,
+                display_name=display,
+                password=SecretStr(secret) if secret else None,
             )
-        except ValidationError as exc:
-            st.error(plain("; ".join(str(e["msg"]) for e in exc.errors())))
-        else:
-            with service_errors():
-                made = workspaces.create_workspace(
-                    actor=user.actor, slug=slug, name=name, first_admin=admin_in, jit_signup=jit
-                )
-                st.session_state["workspace_notice"] = (
-                    f"Workspace {made.name} ({made.slug}) opened; {admin_in.email} is its admin."
-                )
-                st.rerun()
+            made = workspaces.create_workspace(
+                actor=user.actor, slug=slug, name=name, first_admin=admin_in, jit_signup=jit
+            )
+            st.session_state["workspace_notice"] = (
+                f"Workspace {made.name} ({made.slug}) opened; {admin_in.email} is its admin."
+            )
+            st.rerun()

@@ -16,11 +16,12 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_c
 
 from domain.base import TenantScoped
 from services import audit_seal
+from services.errors import PermissionDenied
 
 _AUDIT_TABLES = frozenset({"audit_entries", "audit_purges"})
 
 
-class AuditImmutable(PermissionError):
+class AuditImmutable(PermissionDenied):
     """An attempt to change or remove an audit row through a session."""
 
 
@@ -72,7 +73,7 @@ def _check_new_rows(session: Session, _ctx: Any, _instances: Any) -> None:
         if obj.tenant_id is None:
             obj.tenant_id = tenant_id
         elif obj.tenant_id != tenant_id:
-            raise PermissionError("refusing to write a row that belongs to another tenant")
+            raise PermissionDenied("refusing to write a row that belongs to another tenant")
 
 
 # The factories already hooked. Not ``event.contains``: SQLAlchemy keys its listener registry

@@ -7,7 +7,7 @@ import streamlit as st
 from pages.components.feedback import plain, service_errors
 from pages.components.moments import utc_moment
 from pages.components.when import local, zone
-from services import work
+from services import forms, work
 from services.actor import Actor
 from services.ingest import quarantine
 from services.investigations import service as investigations
@@ -103,8 +103,11 @@ def edit_form(actor: Actor, item: InvestigationRead, users: dict[int, str]) -> N
         remediation = st.text_area("Remediation", value=item.remediation or "")
         lessons = st.text_area("Lessons learned", value=item.lessons_learned or "")
         if st.form_submit_button("Save changes"):
-            try:
-                update = InvestigationUpdate(
+            with service_errors():
+                update = forms.parse(
+                    InvestigationUpdate,
+                    hint="Please check the fields: a title, at most 20 tags, names up to 100 "
+                    "characters.",
                     version=item.row_version,
                     title=title.strip() or None,
                     description=description,
@@ -120,11 +123,6 @@ def edit_form(actor: Actor, item: InvestigationRead, users: dict[int, str]) -> N
                     remediation=remediation or None,
                     lessons_learned=lessons or None,
                 )
-            except ValueError:
-                st.error(
-                    "Please check the fields: a title, at most 20 tags, names up to 100 characters."
-                )
-                st.stop()
             with service_errors():
                 investigations.update(
                     actor=actor, investigation_id=item.id, investigation_in=update

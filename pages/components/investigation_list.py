@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages.components.feedback import plain, service_errors
 from pages.components.moments import utc_moment
+from services import forms
 from services.actor import Actor
 from services.investigations import query
 from services.investigations import service as investigations
@@ -105,8 +106,11 @@ def create_form(actor: Actor) -> None:
             if not title.strip():
                 st.error("Give the investigation a title.")
                 st.stop()
-            try:
-                investigation_in = InvestigationCreate(
+            with service_errors():
+                investigation_in = forms.parse(
+                    InvestigationCreate,
+                    hint="Please check the fields: at most 20 tags, a service up to 100 "
+                    "characters.",
                     title=title.strip(),
                     severity=severity,
                     priority=priority,
@@ -115,11 +119,6 @@ def create_form(actor: Actor) -> None:
                     detected_at=detected,
                     tags=tags.split(","),
                 )
-            except ValueError:
-                st.error(
-                    "Please check the fields: at most 20 tags, a service up to 100 characters."
-                )
-                st.stop()
             with service_errors():
                 created = investigations.create(actor=actor, investigation_in=investigation_in)
             st.query_params[OPEN_KEY] = str(created.id)

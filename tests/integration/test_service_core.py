@@ -72,7 +72,7 @@ def test_an_actor_never_sees_another_tenants_rows(two_tenants: Pair) -> None:
 
 def test_an_actor_cannot_write_a_row_into_another_tenant(two_tenants: Pair) -> None:
     north, south = two_tenants
-    with pytest.raises(PermissionError), UnitOfWork(north.actor(Role.ADMIN)) as uow:
+    with pytest.raises(PermissionDenied), UnitOfWork(north.actor(Role.ADMIN)) as uow:
         uow.session.add(
             Deal(tenant_id=south.tenant.id, name="Poach", amount=Decimal("1"), currency="EUR")
         )
