@@ -204,3 +204,17 @@ def test_an_unknown_time_zone_is_refused_with_a_clear_message(name: str) -> None
         filters.build_filter(start=start, end=end, tz=name)
     with pytest.raises(InvalidInput, match="time zone"):
         filters.day_range(D(2026, 1, 1), D(2026, 1, 2), tz=name)
+
+
+def test_hour_buckets_are_utc_hours_given_in_the_tenants_zone(two_tenants: Pair) -> None:
+    north, _ = two_tenants
+    set_zone(north.tenant.id, LA)
+    place(north, [_at(LA, 2026, 11, 1, 1, 30), _at(LA, 2026, 11, 1, 1, 30, fold=1)])
+    start, end = filters.day_range(D(2026, 11, 1), D(2026, 11, 1), tz=LA)
+    f = filters.build_filter(start=start, end=end, bucket="hour")
+    board = dashboard.get_dashboard(actor=north.actor(Role.ADMIN), filters=f)
+    # The repeated hour 01:00-02:00 is two buckets: PDT, then PST.
+    assert [(b.bucket, b.bucket.utcoffset()) for b in board.runs_per_bucket] == [
+        (_at(LA, 2026, 11, 1, 1), timedelta(hours=-7)),
+        (_at(LA, 2026, 11, 1, 1, fold=1), timedelta(hours=-8)),
+    ]
