@@ -1,10 +1,12 @@
 """Benchmark: the metrics page's 30-day aggregates over 1,000,000 runs and 5,000,000 LLM calls.
 
-    python -m bench.metrics [--quick] [--engines sqlite,postgres] [--reuse]
+    python -m bench.metrics [--quick] [--engines sqlite,postgres] [--reuse] [--zone NAME]
 
 Loads the rows once per engine (``--reuse`` keeps an already loaded database), then times every
 service call the metrics page makes for the last 30 days (median of ``--repeat`` runs after one
 warm-up) and prints ``<metric> <value> <unit>`` lines, ending with metrics.page_total.<engine>.ms.
+``--zone`` gives the bench tenant that time zone first (default UTC): its 30 days start at local
+midnight, so they are counted from the raw rows, bucketed by local day.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,11 @@ from sqlalchemy import create_engine, func, select, text
 from bench.metrics_load import generate, load
 from domain.base import utcnow
 from domain.enums import Role
-from domain.models import AgentRun, LLMCall, ReviewItem, User
+from domain.models import AgentRun, LLMCall, ReviewItem, Tenant, User
 from services import db, migrate
 from services.actor import Actor
 from services.metrics import cost, dashboard, drilldown, llm, queue, reviews, runs
-from services.metrics.filters import MetricsFilter, build_filter
+from services.metrics.filters import MetricsFilter, build_filter, calendar_days
 from services.tenants import create_tenant_with_users, find_tenant
 from services.uow import UnitOfWork
 
@@ -144,19 +145,30 @@ def page(actor: Actor, f: MetricsFilter) -> None:
     queue.get_queue_health(actor=actor, filters=f)
 
 
+def _set_zone(actor: Actor, zone: str) -> None:
+    with UnitOfWork(None) as uow:
+        tenant = uow.session.get(Tenant, actor.tenant_id)
+        assert tenant is not None
+        tenant.settings = {**(tenant.settings or {}), "timezone": zone}
+        uow.commit()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.metrics")
     parser.add_argument("--quick", action="store_true", help="1/20 of the full size")
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--zone", default="UTC", help="the bench tenant's time zone")
     args = parser.parse_args(argv)
     for engine in args.engines.split(","):
         actor = prepare(engine, args.quick, args.reuse)
         os.sync()  # time the queries, not the kernel writing the load back to disk
-        # The page's default: the last 30 whole UTC days, today included.
-        today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        f = build_filter(start=today - timedelta(days=29), end=today + timedelta(days=1))
+        _set_zone(actor, args.zone)
+        say(f"# {engine} bench tenant's time zone: {args.zone}")
+        # The page's default: the last 30 whole days in the tenant's zone, today included.
+        start, end = calendar_days(30, tz=args.zone)
+        f = build_filter(start=start, end=end, tz=args.zone)
         for name, call in aggregates(actor, f).items():
             say(f"metrics.{name}.{engine}.ms {_time(call, args.repeat):.1f} ms")
         total = _time(functools.partial(page, actor, f), args.repeat)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
 from pages.components.feedback import plain, service_errors
@@ -31,8 +33,9 @@ _tiles("Review queue", overview.review_items)
 st.caption(f"{overview.overdue_reviews:,} pending items are past their due time.")
 _tiles("Agent runs, last 30 days", overview.runs_last_30_days)
 if overview.runs_since:
+    since = overview.runs_since.astimezone(ZoneInfo(overview.time_zone))
     st.caption(
-        f"Since {overview.runs_since:%Y-%m-%d} 00:00 UTC, today included: the same 30 days "
-        "Run metrics shows by default."
+        f"Since {since:%Y-%m-%d} 00:00, today included: 30 days in {overview.time_zone}, "
+        "the same days Run metrics shows by default."
     )
 _tiles("Investigations", overview.investigations)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -21,9 +23,11 @@ f, options = sidebar_filter(actor)
 with service_errors():
     board = dashboard.get_dashboard(actor=actor, filters=f)
     runs = drilldown.list_recent_runs(actor=actor, filters=f)
+tz = board.filters.zone  # the tenant's zone, as the service counted the days
+first, day_after = f.start.astimezone(tz).date(), f.end.astimezone(tz).date()
 st.caption(
-    f"{plain(user.tenant_name)} · {f.start:%Y-%m-%d} to {f.end:%Y-%m-%d} (UTC, end exclusive) · "
-    f"by {f.bucket}"
+    f"{plain(user.tenant_name)} · {first:%Y-%m-%d} to {day_after - timedelta(days=1):%Y-%m-%d}, "
+    f"days in {tz.key} · by {f.bucket}"
     + (
         " · percentiles estimated from daily rollups (within 2.5 %)"
         if board.summary.estimated
@@ -35,10 +39,10 @@ overall = next((c for c in board.cost if c.agent == "all"), None)
 kpi_tiles(board.summary, board.previous, overall, board.previous_cost)
 
 left, right = st.columns(2)
-left.plotly_chart(charts.runs_and_success(board.runs_per_bucket), key="chart_runs_time")
-right.plotly_chart(charts.runs_by_status(board.runs_per_bucket), key="chart_runs_status")
+left.plotly_chart(charts.runs_and_success(board.runs_per_bucket, tz), key="chart_runs_time")
+right.plotly_chart(charts.runs_by_status(board.runs_per_bucket, tz), key="chart_runs_status")
 left, right = st.columns(2)
-left.plotly_chart(charts.latency_bands(board.latency), key="chart_latency")
+left.plotly_chart(charts.latency_bands(board.latency, tz), key="chart_latency")
 right.plotly_chart(charts.rejection_reasons(board.rejection_reasons), key="chart_rejections")
 
 st.subheader("LLM calls by model and prompt version")

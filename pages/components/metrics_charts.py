@@ -1,8 +1,14 @@
-"""Plotly figures of the metrics page, built from the metrics service's DTOs."""
+"""Plotly figures of the metrics page, built from the metrics service's DTOs.
+
+Time axes show the tenant's wall-clock time: Plotly draws dates as given, so every bucket is
+turned into the local time it starts at (without its offset) before it is plotted.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 
@@ -37,14 +43,19 @@ def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     return fig
 
 
-def runs_by_status(buckets: Sequence[RunBucket]) -> go.Figure:
+def _wall(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The local time a bucket starts at, as Plotly reads it (no offset)."""
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def runs_by_status(buckets: Sequence[RunBucket], tz: ZoneInfo) -> go.Figure:
     """Stacked bars: runs per bucket, one colour per status."""
     fig = go.Figure()
     for status, colour in STATUS_COLOURS.items():
         rows = [b for b in buckets if b.status.value == status]
         if rows:
             fig.add_bar(
-                x=[b.bucket for b in rows],
+                x=[_wall(b.bucket, tz) for b in rows],
                 y=[b.runs for b in rows],
                 name=status,
                 marker_color=colour,
@@ -53,11 +64,11 @@ def runs_by_status(buckets: Sequence[RunBucket]) -> go.Figure:
     return _layout(fig, "Runs by status", "runs")
 
 
-def runs_and_success(buckets: Sequence[RunBucket]) -> go.Figure:
+def runs_and_success(buckets: Sequence[RunBucket], tz: ZoneInfo) -> go.Figure:
     """Time series: runs per bucket and the success rate of finished runs."""
-    totals: dict[object, int] = {}
-    ok: dict[object, int] = {}
-    finished: dict[object, int] = {}
+    totals: dict[datetime, int] = {}
+    ok: dict[datetime, int] = {}
+    finished: dict[datetime, int] = {}
     for b in buckets:
         totals[b.bucket] = totals.get(b.bucket, 0) + b.runs
         if b.status.value in ("succeeded", "failed", "retrying", "dead"):
@@ -66,19 +77,20 @@ def runs_and_success(buckets: Sequence[RunBucket]) -> go.Figure:
             ok[b.bucket] = ok.get(b.bucket, 0) + b.runs
     fig = go.Figure()
     if totals:
-        xs = sorted(totals)  # type: ignore[type-var]
-        fig.add_scatter(x=xs, y=[totals[x] for x in xs], name="runs", mode="lines+markers")
+        xs = sorted(totals)
+        local = [_wall(x, tz) for x in xs]
+        fig.add_scatter(x=local, y=[totals[x] for x in xs], name="runs", mode="lines+markers")
         rates = [100.0 * ok.get(x, 0) / finished[x] if finished.get(x) else None for x in xs]
-        fig.add_scatter(x=xs, y=rates, name="success %", yaxis="y2", mode="lines")
+        fig.add_scatter(x=local, y=rates, name="success %", yaxis="y2", mode="lines")
         fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "range": [0, 100]})
     return _layout(fig, "Runs and success rate over time", "runs")
 
 
-def latency_bands(buckets: Sequence[LatencyBucket]) -> go.Figure:
+def latency_bands(buckets: Sequence[LatencyBucket], tz: ZoneInfo) -> go.Figure:
     """LLM latency p50 line with the band up to p95."""
     fig = go.Figure()
     if buckets:
-        xs = [b.bucket for b in buckets]
+        xs = [_wall(b.bucket, tz) for b in buckets]
         fig.add_scatter(x=xs, y=[b.p50_ms for b in buckets], name="p50", mode="lines")
         fig.add_scatter(
             x=xs, y=[b.p95_ms for b in buckets], name="p95", mode="lines", fill="tonexty"
@@ -111,12 +123,12 @@ def queue_ages(health: QueueHealth) -> go.Figure:
 THROUGHPUT_HOVER = "%{x|%Y-%m-%d}: %{y} decisions by %{customdata} reviewers<extra></extra>"
 
 
-def throughput(health: QueueHealth) -> go.Figure:
+def throughput(health: QueueHealth, tz: ZoneInfo) -> go.Figure:
     """Bars: review decisions per day, with how many people made them."""
     fig = go.Figure()
     if health.throughput:
         fig.add_bar(
-            x=[t.day for t in health.throughput],
+            x=[_wall(t.day, tz) for t in health.throughput],
             y=[t.decisions for t in health.throughput],
             name="decisions",
             customdata=[t.reviewers for t in health.throughput],

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import streamlit as st
 
 from pages.components import metrics_charts as charts
 from pages.components.feedback import service_errors
+from pages.components.when import local, zone
 from services.actor import Actor
 from services.metrics import dashboard, filters, queue
 from services.metrics.cost import ApprovedDraftCost
@@ -24,13 +25,19 @@ def _pick(label: str, options: list[str]) -> str | None:
 
 def sidebar_filter(actor: Actor) -> tuple[MetricsFilter, dashboard.FilterOptions]:
     """The filter chosen in the sidebar (stops the page while a date range is half-picked)."""
-    first_day, day_after = filters.calendar_days(30)  # the same 30 days as Home's tiles
+    tz = zone()
+    # The same 30 days as Home's tiles, in the tenant's time zone.
+    first_day, day_after = filters.calendar_days(30, tz=tz.key)
     with st.sidebar:
         st.subheader("Metrics filter")
         picked = st.date_input(
-            "Date range (UTC days)",
-            value=(first_day.date(), (day_after - timedelta(days=1)).date()),
+            f"Date range (days in {tz.key})",
+            value=(
+                first_day.astimezone(tz).date(),
+                day_after.astimezone(tz).date() - timedelta(days=1),
+            ),
             key="metrics_range",
+            help=f"Whole days from midnight to midnight in {tz.key}, the tenant's time zone.",
         )
         if not isinstance(picked, tuple) or len(picked) != 2:
             st.info("Pick the last day of the range.")
@@ -38,11 +45,10 @@ def sidebar_filter(actor: Actor) -> tuple[MetricsFilter, dashboard.FilterOptions
         first, last = picked
         assert isinstance(first, date) and isinstance(last, date)
         bucket = st.radio("Bucket", ["day", "hour"], horizontal=True, key="metrics_bucket")
-        start = datetime.combine(first, time.min, tzinfo=UTC)
-        end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
         with service_errors():
+            start, end = filters.day_range(first, last, tz=tz.key)
             options = dashboard.get_filter_options(
-                actor=actor, filters=filters.build_filter(start=start, end=end)
+                actor=actor, filters=filters.build_filter(start=start, end=end, tz=tz.key)
             )
         agent = _pick("Agent", options.agents)
         model = _pick("Model", options.models)
@@ -62,6 +68,7 @@ def sidebar_filter(actor: Actor) -> tuple[MetricsFilter, dashboard.FilterOptions
             prompt_version=chosen.version if chosen else None,
             trigger=trigger,
             status=status,
+            tz=tz.key,
         )
     return f, options
 
@@ -150,9 +157,10 @@ def queue_health(actor: Actor, f: MetricsFilter, every: int) -> None:
         kinds = ", ".join(
             f"{kind.value.replace('_', ' ')} {n}" for kind, n in health.pending_by_kind.items() if n
         )
-        st.caption(f"Pending by kind: {kinds or 'none'} · as of {health.as_of:%H:%M:%S} UTC")
+        as_of = local(health.as_of, f.zone, "%H:%M:%S")
+        st.caption(f"Pending by kind: {kinds or 'none'} · as of {as_of} · days in {f.tz}")
         left, right = st.columns(2)
         left.plotly_chart(charts.queue_ages(health), key="chart_queue_ages")
-        right.plotly_chart(charts.throughput(health), key="chart_throughput")
+        right.plotly_chart(charts.throughput(health, f.zone), key="chart_throughput")
 
     _render()

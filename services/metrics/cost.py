@@ -18,7 +18,7 @@ from domain.models import AgentRun, LLMCall, MetricReviewDay, ReviewItem
 from services.actor import Actor
 from services.config import get_settings
 from services.metrics import llm_rollup, rollups
-from services.metrics.filters import MetricsFilter, call_where, tune
+from services.metrics.filters import MetricsFilter, call_where, for_tenant, tune
 from services.metrics.reviews import APPROVED, review_where
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -112,4 +112,6 @@ def get_cost_per_approved_draft(*, actor: Actor, filters: MetricsFilter) -> list
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
-        return per_agent(uow.session, actor.tenant_id, filters)
+        return per_agent(
+            uow.session, actor.tenant_id, for_tenant(uow.session, actor.tenant_id, filters)
+        )

@@ -14,7 +14,7 @@ from services.metrics import llm as llm_m
 from services.metrics import llm_rollup
 from services.metrics import reviews as reviews_m
 from services.metrics import runs as runs_m
-from services.metrics.filters import MetricsFilter, tune
+from services.metrics.filters import MetricsFilter, for_tenant, tune
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -54,6 +54,7 @@ def get_dashboard(*, actor: Actor, filters: MetricsFilter) -> MetricsDashboard:
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
         s = uow.session
+        filters = for_tenant(s, tenant, filters)
         outcome_rows = reviews_m.outcomes(s, tenant, filters)
         return MetricsDashboard(
             filters=filters,

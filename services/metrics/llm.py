@@ -19,6 +19,7 @@ from services.metrics.filters import (
     bucket_key,
     call_source,
     call_where,
+    for_tenant,
     parse_bucket,
     tune,
 )
@@ -152,13 +153,15 @@ def _row(
 
 
 def latency_per_bucket(session: Session, tenant_id: int, f: MetricsFilter) -> list[LatencyBucket]:
-    if f.bucket == "day" and rollups.for_calls(session, tenant_id, f):
+    if f.bucket == "day" and f.utc_days and rollups.for_calls(session, tenant_id, f):
         return [
-            LatencyBucket(bucket=d, calls=n, p50_ms=p[0], p95_ms=p[1], estimated=True)
+            LatencyBucket(
+                bucket=d.astimezone(f.zone), calls=n, p50_ms=p[0], p95_ms=p[1], estimated=True
+            )
             for d, n, p in llm_rollup.latency_days(session, tenant_id, f, LATENCY_FRACTIONS)
         ]
     where = call_where(tenant_id, f)
-    key = bucket_key(session, LLMCall.created_at, f.bucket).label("bucket")
+    key = bucket_key(session, LLMCall.created_at, f, f.bucket).label("bucket")
     source = call_source(f)
     counts = session.execute(
         select(key, func.count()).select_from(source).where(*where).group_by(key).order_by(key)
@@ -171,7 +174,7 @@ def latency_per_bucket(session: Session, tenant_id: int, f: MetricsFilter) -> li
     )
     return [
         LatencyBucket(
-            bucket=parse_bucket(b, f.bucket),
+            bucket=parse_bucket(b, f, f.bucket),
             calls=n,
             p50_ms=bands.get((b,), [None, None])[0],
             p95_ms=bands.get((b,), [None, None])[1],
@@ -185,7 +188,9 @@ def get_llm_stats(*, actor: Actor, filters: MetricsFilter) -> list[LLMStats]:
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
-        return stats(uow.session, actor.tenant_id, filters)
+        return stats(
+            uow.session, actor.tenant_id, for_tenant(uow.session, actor.tenant_id, filters)
+        )
 
 
 def get_latency_per_bucket(*, actor: Actor, filters: MetricsFilter) -> list[LatencyBucket]:
@@ -193,4 +198,6 @@ def get_latency_per_bucket(*, actor: Actor, filters: MetricsFilter) -> list[Late
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
-        return latency_per_bucket(uow.session, actor.tenant_id, filters)
+        return latency_per_bucket(
+            uow.session, actor.tenant_id, for_tenant(uow.session, actor.tenant_id, filters)
+        )

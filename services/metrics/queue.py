@@ -12,7 +12,7 @@ from domain.base import utcnow
 from domain.enums import ReviewKind, ReviewStatus
 from domain.models import ReviewItem
 from services.actor import Actor
-from services.metrics.filters import MetricsFilter, bucket_key, parse_bucket, tune
+from services.metrics.filters import MetricsFilter, bucket_key, for_tenant, parse_bucket, tune
 from services.metrics.reviews import review_matches
 from services.permissions import Action, require
 from services.uow import UnitOfWork
@@ -79,9 +79,9 @@ def health(session: Session, tenant_id: int, f: MetricsFilter, now: datetime) ->
         select(func.count()).select_from(ReviewItem).where(*pending, ReviewItem.due_at < now)
     )
     oldest = session.scalar(select(func.min(ReviewItem.created_at)).where(*pending))
-    day = bucket_key(session, ReviewItem.decided_at, "day").label("day")
+    day = bucket_key(session, ReviewItem.decided_at, f, "day").label("day")
     throughput = [
-        ThroughputDay(day=parse_bucket(d, "day"), decisions=int(n), reviewers=int(r))
+        ThroughputDay(day=parse_bucket(d, f, "day"), decisions=int(n), reviewers=int(r))
         for d, n, r in session.execute(
             select(day, func.count(), func.count(ReviewItem.decided_by_id.distinct()))
             .where(
@@ -112,4 +112,5 @@ def get_queue_health(
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
-        return health(uow.session, actor.tenant_id, filters, now or utcnow())
+        f = for_tenant(uow.session, actor.tenant_id, filters)
+        return health(uow.session, actor.tenant_id, f, now or utcnow())

@@ -17,7 +17,14 @@ from domain.enums import ReasonCode, ReviewStatus
 from domain.models import AgentRun, LLMCall, MetricReviewDay, MetricReviewHistDay, ReviewItem
 from services.actor import Actor
 from services.metrics import percentiles, rollups
-from services.metrics.filters import MetricsFilter, call_matches, run_matches, seconds_between, tune
+from services.metrics.filters import (
+    MetricsFilter,
+    call_matches,
+    for_tenant,
+    run_matches,
+    seconds_between,
+    tune,
+)
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -211,4 +218,6 @@ def get_review_outcomes(*, actor: Actor, filters: MetricsFilter) -> list[ReviewO
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
-        return outcomes(uow.session, actor.tenant_id, filters)
+        return outcomes(
+            uow.session, actor.tenant_id, for_tenant(uow.session, actor.tenant_id, filters)
+        )

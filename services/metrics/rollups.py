@@ -5,6 +5,11 @@ the rollups keep (agent, and for LLM calls model and prompt version), and holds 
 than ``metrics_exact_max_rows``. Counts and sums are then exact; percentiles come from log-scale
 histograms and are within 2.5 % of the exact value (``estimated`` is true on those DTOs).
 Smaller periods are computed exactly from the raw rows.
+
+The rollups are keyed by UTC day. A period of whole UTC days holds the same rows whether it is
+summed from them or counted raw, so totals may come from them in any time zone; daily buckets
+come from them only when the tenant's days are UTC days over the whole period (its zone's offset
+is 0 throughout: ``MetricsFilter.utc_days``), and are counted from the raw rows otherwise.
 """
 
 from __future__ import annotations

@@ -13,7 +13,14 @@ from domain.enums import RunStatus
 from domain.models import AgentRun, MetricRunDay
 from services.actor import Actor
 from services.metrics import percentiles, rollups
-from services.metrics.filters import MetricsFilter, bucket_key, parse_bucket, run_where, tune
+from services.metrics.filters import (
+    MetricsFilter,
+    bucket_key,
+    for_tenant,
+    parse_bucket,
+    run_where,
+    tune,
+)
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -54,13 +61,17 @@ class AgentRunStats(BaseModel):
 
 
 def runs_per_bucket(session: Session, tenant_id: int, f: MetricsFilter) -> list[RunBucket]:
-    if f.bucket == "day" and rollups.for_runs(session, tenant_id, f):
+    if f.bucket == "day" and f.utc_days and rollups.for_runs(session, tenant_id, f):
         rows = rollups.run_counts(session, tenant_id, f, MetricRunDay.day)
         return sorted(
-            (RunBucket(bucket=d, status=RunStatus(s), runs=int(n)) for d, s, n, _, _ in rows if n),
+            (
+                RunBucket(bucket=d.astimezone(f.zone), status=RunStatus(s), runs=int(n))
+                for d, s, n, _, _ in rows
+                if n
+            ),
             key=lambda b: (b.bucket, b.status.value),
         )
-    key = bucket_key(session, AgentRun.created_at, f.bucket).label("bucket")
+    key = bucket_key(session, AgentRun.created_at, f, f.bucket).label("bucket")
     stmt = (
         select(key, AgentRun.status, func.count())
         .where(*run_where(tenant_id, f))
@@ -68,7 +79,7 @@ def runs_per_bucket(session: Session, tenant_id: int, f: MetricsFilter) -> list[
         .order_by(key, AgentRun.status)
     )
     return [
-        RunBucket(bucket=parse_bucket(b, f.bucket), status=s, runs=n)
+        RunBucket(bucket=parse_bucket(b, f, f.bucket), status=s, runs=n)
         for b, s, n in session.execute(stmt)
     ]
 
@@ -161,7 +172,9 @@ def get_runs_per_bucket(*, actor: Actor, filters: MetricsFilter) -> list[RunBuck
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
-        return runs_per_bucket(uow.session, actor.tenant_id, filters)
+        return runs_per_bucket(
+            uow.session, actor.tenant_id, for_tenant(uow.session, actor.tenant_id, filters)
+        )
 
 
 def get_run_summary(*, actor: Actor, filters: MetricsFilter) -> RunSummary:
@@ -169,7 +182,9 @@ def get_run_summary(*, actor: Actor, filters: MetricsFilter) -> RunSummary:
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
-        return summary(uow.session, actor.tenant_id, filters)
+        return summary(
+            uow.session, actor.tenant_id, for_tenant(uow.session, actor.tenant_id, filters)
+        )
 
 
 def get_agent_run_stats(*, actor: Actor, filters: MetricsFilter) -> list[AgentRunStats]:
@@ -177,4 +192,6 @@ def get_agent_run_stats(*, actor: Actor, filters: MetricsFilter) -> list[AgentRu
     require(actor, Action.VIEW_METRICS)
     with UnitOfWork(actor, readonly=True) as uow:
         tune(uow.session)
-        return per_agent(uow.session, actor.tenant_id, filters)
+        return per_agent(
+            uow.session, actor.tenant_id, for_tenant(uow.session, actor.tenant_id, filters)
+        )

@@ -1,5 +1,6 @@
 """Home's "agent runs, last 30 days" and Run metrics' default range count the same runs: both
-are the last 30 whole UTC days, today included (a rolling 30-day (720 h) window used to differ)."""
+are the last 30 whole days, today included (a rolling 30-day (720 h) window used to differ). These
+tenants read times in UTC; test_metrics_time_zone.py covers other zones."""
 
 from __future__ import annotations
 
