@@ -3,7 +3,9 @@
 Each test says what the "model" answers, in order (``Reply``), or per response model name
 (``answers``). Replies are wrapped as chat completions: as a tool call when the request asked
 for tools, as message content otherwise. It also serves Ollama's native /api/tags, /api/show
-and /api/pull for model management tests.
+and /api/pull for model management tests, and /api/ps and /api/generate for the client's
+pre-load step: ``loaded`` models are listed as running; loading another answers as Ollama does
+(``done_reason: "load"``, with ``load_ns`` as ``load_duration`` when set), or with ``load_reply``.
 
 A reply (or /api/tags, with ``tags_trickle``) can be trickled: sent a byte at a time, headers
 included if asked, or endlessly. ``hangups`` counts trickles the client cut off.
@@ -23,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from services.config import get_settings
+from services.llm import preload
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,12 @@ class ScriptedLLM:
     models: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
     native_api: bool = True  # False: only the OpenAI-compatible /v1, as llama.cpp's server
     tags_trickle: Trickle | None = None
+    loaded: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
+    load_ns: Any = None  # sent as /api/generate's load_duration unless None (Ollama sends none)
+    load_reply: Reply | None = None  # answers /api/generate instead (a failure, a hang …)
+    ps_reply: Reply | None = None  # answers /api/ps instead
     requests: list[dict[str, Any]] = field(default_factory=list)
+    native_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     hangups: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: threading.Event = field(default_factory=threading.Event)
@@ -197,6 +205,8 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             return dict(json.loads(raw or b"{}"))
 
         def do_GET(self) -> None:
+            if self.path.startswith("/api/"):
+                llm.native_requests.append((self.path, {}))
             if self.path == "/v1/models":
                 listed = [{"id": m, "object": "model", "owned_by": "me"} for m in llm.models]
                 self._send(200, json.dumps({"object": "list", "data": listed}))
@@ -207,11 +217,35 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 self._send(200, json.dumps({"models": tags}), trickle=llm.tags_trickle)
             elif self.path == "/api/version":
                 self._send(200, '{"version": "0.0.0-scripted"}')
+            elif self.path == "/api/ps":
+                if llm.ps_reply is not None:
+                    return self._reply(llm.ps_reply)
+                running = [{"name": m, "model": m} for m in llm.loaded]
+                self._send(200, json.dumps({"models": running}))
             else:
                 self._send(404, '{"error": "not found"}')
 
+        def _reply(self, reply: Reply) -> None:
+            if reply.delay:
+                time.sleep(reply.delay)
+            body = reply.body if reply.body is not None else '{"error": "scripted failure"}'
+            self._send(reply.status, body, headers=reply.headers, trickle=reply.trickle)
+
+        def _load(self, request: dict[str, Any]) -> None:
+            llm.native_requests.append((self.path, request))
+            if llm.load_reply is not None:
+                return self._reply(llm.load_reply)
+            llm.loaded.append(str(request.get("model")))
+            answer = {"model": request.get("model"), "response": "", "done": True}
+            answer["done_reason"] = "load"
+            if llm.load_ns is not None:
+                answer["load_duration"] = llm.load_ns
+            self._send(200, json.dumps(answer))
+
         def do_POST(self) -> None:
             request = self._json()
+            if self.path == "/api/generate" and llm.native_api:
+                return self._load(request)
             if self.path == "/api/show":
                 if request.get("model") not in llm.models:
                     self._send(
@@ -277,6 +311,7 @@ def configured(monkeypatch: Any, llm: ScriptedLLM | None = None, **env: str) -> 
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
+    preload.forget()  # a new fake server may reuse an earlier one's port
     try:
         yield
     finally:
