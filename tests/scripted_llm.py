@@ -3,9 +3,8 @@
 Each test says what the "model" answers, in order (``Reply``), or per response model name
 (``answers``). Replies are wrapped as chat completions: as a tool call when the request asked
 for tools, as message content otherwise. It also serves Ollama's native /api/tags, /api/show
-and /api/pull for model management tests, and /api/ps and /api/generate for the client's
-pre-load step: ``loaded`` models are listed as running; loading another answers as Ollama does
-(``done_reason: "load"``, with ``load_ns`` as ``load_duration`` when set), or with ``load_reply``.
+and /api/pull for model management tests, and /api/ps (``loaded``) and /api/generate (loads as
+Ollama does, ``load_ns`` as its load_duration if set) for the client's pre-load step.
 
 A reply (or /api/tags, with ``tags_trickle``) can be trickled: sent a byte at a time, headers
 included if asked, or endlessly. ``hangups`` counts trickles the client cut off.
@@ -108,8 +107,7 @@ class ScriptedLLM:
     tags_trickle: Trickle | None = None
     loaded: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
     load_ns: Any = None  # sent as /api/generate's load_duration unless None (Ollama sends none)
-    load_reply: Reply | None = None  # answers /api/generate instead (a failure, a hang …)
-    ps_reply: Reply | None = None  # answers /api/ps instead
+    native_replies: dict[str, Reply] = field(default_factory=dict)  # /api/ps, /api/generate
     requests: list[dict[str, Any]] = field(default_factory=list)
     native_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     hangups: int = 0
@@ -217,30 +215,31 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 self._send(200, json.dumps({"models": tags}), trickle=llm.tags_trickle)
             elif self.path == "/api/version":
                 self._send(200, '{"version": "0.0.0-scripted"}')
+            elif self.path in llm.native_replies:  # a scripted failure or odd answer
+                self._reply(llm.native_replies[self.path])
             elif self.path == "/api/ps":
-                if llm.ps_reply is not None:
-                    return self._reply(llm.ps_reply)
                 running = [{"name": m, "model": m} for m in llm.loaded]
                 self._send(200, json.dumps({"models": running}))
             else:
                 self._send(404, '{"error": "not found"}')
 
-        def _reply(self, reply: Reply) -> None:
+        def _reply(self, reply: Reply, request: dict[str, Any] | None = None) -> None:
+            """A failure or a scripted body as it is; else a chat completion of its text."""
             if reply.delay:
                 time.sleep(reply.delay)
             body = reply.body if reply.body is not None else '{"error": "scripted failure"}'
+            if reply.body is None and reply.status == 200 and request is not None:
+                body = json.dumps(completion(request, reply))
             self._send(reply.status, body, headers=reply.headers, trickle=reply.trickle)
 
         def _load(self, request: dict[str, Any]) -> None:
             llm.native_requests.append((self.path, request))
-            if llm.load_reply is not None:
-                return self._reply(llm.load_reply)
+            if self.path in llm.native_replies:
+                return self._reply(llm.native_replies[self.path])
             llm.loaded.append(str(request.get("model")))
-            answer = {"model": request.get("model"), "response": "", "done": True}
-            answer["done_reason"] = "load"
-            if llm.load_ns is not None:
-                answer["load_duration"] = llm.load_ns
-            self._send(200, json.dumps(answer))
+            answer = {"model": request.get("model"), "done": True, "done_reason": "load"}
+            self._send(200, json.dumps({**answer, "load_duration": llm.load_ns} if llm.load_ns
+                                       is not None else answer))  # fmt: skip
 
         def do_POST(self) -> None:
             request = self._json()
@@ -248,10 +247,8 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 return self._load(request)
             if self.path == "/api/show":
                 if request.get("model") not in llm.models:
-                    self._send(
-                        404, json.dumps({"error": f"model '{request.get('model')}' not found"})
-                    )
-                    return
+                    missing = {"error": f"model '{request.get('model')}' not found"}
+                    return self._send(404, json.dumps(missing))
                 details = {"family": "llama", "parameter_size": "3.2B"}
                 self._send(200, json.dumps({"modelfile": "", "details": details, "model_info": {}}))
                 return
@@ -264,17 +261,8 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 lines.append({"status": "success"})
                 llm.models.append(str(request.get("model")))
                 body = "".join(json.dumps(line) + "\n" for line in lines)
-                self._send(200, body, "application/x-ndjson")
-                return
-            reply = llm.next_reply(request)
-            if reply.delay:
-                time.sleep(reply.delay)
-            if reply.body is not None or reply.status != 200:
-                body = reply.body if reply.body is not None else '{"error": "scripted failure"}'
-                self._send(reply.status, body, headers=reply.headers, trickle=reply.trickle)
-                return
-            answer = json.dumps(completion(request, reply))
-            self._send(200, answer, headers=reply.headers, trickle=reply.trickle)
+                return self._send(200, body, "application/x-ndjson")
+            self._reply(llm.next_reply(request), request)
 
     return Handler
 
@@ -285,14 +273,6 @@ def refused_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
-
-
-def scripted(*replies: Reply, **answers: Answer) -> Iterator[ScriptedLLM]:
-    llm = ScriptedLLM(script=list(replies), answers=dict(answers))
-    try:
-        yield llm
-    finally:
-        llm.close()
 
 
 @contextmanager

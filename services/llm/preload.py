@@ -19,7 +19,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from services.llm import wire
@@ -63,9 +62,9 @@ def _load_ms(answer: Any, wall_ms: int) -> int | None:
 class Preloader:
     """One server's cached answers (kind, loaded models) and the pre-load step."""
 
-    def __init__(self, base_url: str, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, base_url: str) -> None:
         self.url = native_url(base_url)
-        self._clock = clock
+        self._clock = time.monotonic  # the clock of the call's deadline
         self._lock = threading.Lock()
         self._kind: tuple[bool, float] | None = None  # (is Ollama, trusted until)
         self._loaded: tuple[list[str] | None, float] | None = None  # (names, trusted until)

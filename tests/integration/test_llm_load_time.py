@@ -84,7 +84,7 @@ def test_ollamas_own_load_answer_has_no_load_duration_so_the_load_is_timed(
     ollama: ScriptedLLM, ctx: CallContext
 ) -> None:
     answer = json.dumps({"model": "llama3.2", "response": "", "done": True, "done_reason": "load"})
-    ollama.load_reply = Reply(body=answer, delay=0.3)
+    ollama.native_replies[LOAD] = Reply(body=answer, delay=0.3)
     assert _client(ollama).complete(Greeting, MESSAGES, ctx=ctx).outcome is LLMOutcome.OK
     [row] = _rows()
     assert row.load_ms is not None and 300 <= row.load_ms < 1500, row.load_ms
@@ -115,7 +115,7 @@ def test_calls_at_the_same_moment_load_the_model_once(
     ollama: ScriptedLLM, ctx: CallContext
 ) -> None:
     answer = {"done": True, "done_reason": "load", "load_duration": 400_000_000}
-    ollama.load_reply = Reply(body=json.dumps(answer), delay=0.4)
+    ollama.native_replies[LOAD] = Reply(body=json.dumps(answer), delay=0.4)
     client = _client(ollama)
     threads = [
         threading.Thread(target=client.complete, args=(Greeting, MESSAGES), kwargs={"ctx": ctx})
@@ -149,7 +149,7 @@ FAILED_LOADS = {
 def test_a_failing_or_hostile_load_never_fails_the_call_and_records_no_load(
     ollama: ScriptedLLM, ctx: CallContext, load: Reply
 ) -> None:
-    ollama.load_reply = load
+    ollama.native_replies[LOAD] = load
     started = time.monotonic()
     result = _client(ollama).complete(Greeting, MESSAGES, ctx=ctx)
     assert result.outcome is LLMOutcome.OK and result.value.subject == "Hello there"
@@ -171,7 +171,7 @@ FAILED_PS = {
 def test_when_ps_fails_the_call_goes_on_without_loading(
     ollama: ScriptedLLM, ctx: CallContext, ps: Reply
 ) -> None:
-    ollama.ps_reply = ps
+    ollama.native_replies["/api/ps"] = ps
     assert _client(ollama).complete(Greeting, MESSAGES, ctx=ctx).outcome is LLMOutcome.OK
     assert _loads(ollama) == [] and _rows()[0].load_ms is None
 
@@ -204,29 +204,31 @@ def test_while_the_breaker_is_open_there_is_no_load_step(
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
-def _call(tenant_id: int, model: str, load_ms: int | None, days_ago: float) -> LLMCall:
+def _call(
+    tenant_id: int, model: str, load_ms: int | None, days_ago: float, now: datetime
+) -> LLMCall:
     return LLMCall(
         tenant_id=tenant_id, prompt_key="k", prompt_version=1, prompt_hash="h", model=model,
         mode=LLMMode.JSON_SCHEMA, latency_ms=1000, completion_tokens=10, outcome=LLMOutcome.OK,
-        load_ms=load_ms, created_at=NOW - timedelta(days=days_ago),
+        load_ms=load_ms, created_at=now - timedelta(days=days_ago),
     )  # fmt: skip
 
 
-def seed_loads(north: TenantWithUsers, south: TenantWithUsers) -> None:
+def seed_loads(north: TenantWithUsers, south: TenantWithUsers, now: datetime) -> None:
     """llama3.2: loads 900, 300, 1200, 600 (oldest first) in the week, and a call without a
     load; one older load outside the window; qwen2.5: calls, no load; south: a decoy load."""
     n, s = north.tenant.id, south.tenant.id
     with UnitOfWork(None) as uow:
         uow.session.add_all(
             [
-                _call(n, "llama3.2", 900, 3),
-                _call(n, "llama3.2", None, 2.5),
-                _call(n, "llama3.2", 300, 2),
-                _call(n, "llama3.2", 1200, 1.5),
-                _call(n, "llama3.2", 600, 1),
-                _call(n, "llama3.2", 99_999, 10),
-                _call(n, "qwen2.5", None, 1),
-                _call(s, "llama3.2", 77_777, 1),
+                _call(n, "llama3.2", 900, 3, now),
+                _call(n, "llama3.2", None, 2.5, now),
+                _call(n, "llama3.2", 300, 2, now),
+                _call(n, "llama3.2", 1200, 1.5, now),
+                _call(n, "llama3.2", 600, 1, now),
+                _call(n, "llama3.2", 99_999, 10, now),
+                _call(n, "qwen2.5", None, 1, now),
+                _call(s, "llama3.2", 77_777, 1, now),
             ]
         )
         uow.commit()
@@ -234,7 +236,7 @@ def seed_loads(north: TenantWithUsers, south: TenantWithUsers) -> None:
 
 def test_model_usage_gives_median_and_last_load_over_the_window(two_tenants: Pair) -> None:
     north, south = two_tenants
-    seed_loads(north, south)
+    seed_loads(north, south, NOW)
     usage = {u.model: u for u in model_admin.model_usage(actor=north.actor(Role.ADMIN), now=NOW)}
     llama = usage["llama3.2"]
     assert (llama.calls, llama.loads, llama.median_load_ms, llama.last_load_ms) == (5, 4, 750, 600)
