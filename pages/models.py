@@ -99,16 +99,31 @@ with st.form("try_model"):
 st.subheader("Recent calls (7 days)")
 with service_errors():
     usage = model_admin.model_usage(actor=actor, now=datetime.now(UTC))
+
+
+def _load(u: model_admin.ModelUsage) -> str:
+    if not u.loads or u.median_load_ms is None:
+        return "no loads recorded"
+    return f"median {u.median_load_ms:,.0f} ms · last {u.last_load_ms:,} ms ({u.loads} loads)"
+
+
 st.dataframe(
     [
         {"Model": u.model, "Calls": u.calls,
          "Tokens/s": None if u.tokens_per_second is None else round(u.tokens_per_second, 1),
-         "Mean latency (ms)": None if u.mean_latency_ms is None else round(u.mean_latency_ms)}
+         "Mean latency (ms)": None if u.mean_latency_ms is None else round(u.mean_latency_ms),
+         "Load time": _load(u)}
         for u in usage
     ],
     hide_index=True,
 )  # fmt: skip
-st.caption(
-    "Load time is not recorded per call (agents use the OpenAI-compatible API, which does not "
-    "report it); 'Try it' shows it from Ollama's own answer."
-)
+if server.kind == "openai":
+    st.caption(
+        "This server does not report load time (it speaks only the OpenAI API), so no loads are "
+        "measured here; loads recorded earlier against Ollama still show."
+    )
+else:
+    st.caption(
+        "Load time is measured when a call finds its model not loaded: the console loads it "
+        "first through Ollama's /api/generate. A model that stays loaded records no loads."
+    )

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     llm_deadline_s: float = Field(default=180.0, gt=0)
     llm_breaker_failures: int = Field(default=3, ge=1)
     llm_breaker_cooldown_s: float = Field(default=30.0, ge=0)
+    # How long Ollama keeps a model the client pre-loads (its duration form: 5m, 1h30m, 300s).
+    llm_keep_alive: str = Field(default="5m", pattern=r"^(-1|0|\d+|(\d+(\.\d+)?(ms|s|m|h))+)$")
     worker_lease_s: float = Field(default=60.0, gt=0)
     worker_poll_s: float = Field(default=1.0, gt=0)
     worker_retry_base_s: float = Field(default=5.0, ge=0)

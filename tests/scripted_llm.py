@@ -3,7 +3,8 @@
 Each test says what the "model" answers, in order (``Reply``), or per response model name
 (``answers``). Replies are wrapped as chat completions: as a tool call when the request asked
 for tools, as message content otherwise. It also serves Ollama's native /api/tags, /api/show
-and /api/pull for model management tests.
+and /api/pull for model management tests, and /api/ps (``loaded``) and /api/generate (loads as
+Ollama does, ``load_ns`` as its load_duration if set) for the client's pre-load step.
 
 A reply (or /api/tags, with ``tags_trickle``) can be trickled: sent a byte at a time, headers
 included if asked, or endlessly. ``hangups`` counts trickles the client cut off.
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from services.config import get_settings
+from services.llm import preload
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,11 @@ class ScriptedLLM:
     models: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
     native_api: bool = True  # False: only the OpenAI-compatible /v1, as llama.cpp's server
     tags_trickle: Trickle | None = None
+    loaded: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
+    load_ns: Any = None  # sent as /api/generate's load_duration unless None (Ollama sends none)
+    native_replies: dict[str, Reply] = field(default_factory=dict)  # /api/ps, /api/generate
     requests: list[dict[str, Any]] = field(default_factory=list)
+    native_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     hangups: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: threading.Event = field(default_factory=threading.Event)
@@ -197,6 +203,8 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             return dict(json.loads(raw or b"{}"))
 
         def do_GET(self) -> None:
+            if self.path.startswith("/api/"):
+                llm.native_requests.append((self.path, {}))
             if self.path == "/v1/models":
                 listed = [{"id": m, "object": "model", "owned_by": "me"} for m in llm.models]
                 self._send(200, json.dumps({"object": "list", "data": listed}))
@@ -207,17 +215,40 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 self._send(200, json.dumps({"models": tags}), trickle=llm.tags_trickle)
             elif self.path == "/api/version":
                 self._send(200, '{"version": "0.0.0-scripted"}')
+            elif self.path in llm.native_replies:  # a scripted failure or odd answer
+                self._reply(llm.native_replies[self.path])
+            elif self.path == "/api/ps":
+                running = [{"name": m, "model": m} for m in llm.loaded]
+                self._send(200, json.dumps({"models": running}))
             else:
                 self._send(404, '{"error": "not found"}')
 
+        def _reply(self, reply: Reply, request: dict[str, Any] | None = None) -> None:
+            """A failure or a scripted body as it is; else a chat completion of its text."""
+            if reply.delay:
+                time.sleep(reply.delay)
+            body = reply.body if reply.body is not None else '{"error": "scripted failure"}'
+            if reply.body is None and reply.status == 200 and request is not None:
+                body = json.dumps(completion(request, reply))
+            self._send(reply.status, body, headers=reply.headers, trickle=reply.trickle)
+
+        def _load(self, request: dict[str, Any]) -> None:
+            llm.native_requests.append((self.path, request))
+            if self.path in llm.native_replies:
+                return self._reply(llm.native_replies[self.path])
+            llm.loaded.append(str(request.get("model")))
+            answer = {"model": request.get("model"), "done": True, "done_reason": "load"}
+            self._send(200, json.dumps({**answer, "load_duration": llm.load_ns} if llm.load_ns
+                                       is not None else answer))  # fmt: skip
+
         def do_POST(self) -> None:
             request = self._json()
+            if self.path == "/api/generate" and llm.native_api:
+                return self._load(request)
             if self.path == "/api/show":
                 if request.get("model") not in llm.models:
-                    self._send(
-                        404, json.dumps({"error": f"model '{request.get('model')}' not found"})
-                    )
-                    return
+                    missing = {"error": f"model '{request.get('model')}' not found"}
+                    return self._send(404, json.dumps(missing))
                 details = {"family": "llama", "parameter_size": "3.2B"}
                 self._send(200, json.dumps({"modelfile": "", "details": details, "model_info": {}}))
                 return
@@ -230,17 +261,8 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
                 lines.append({"status": "success"})
                 llm.models.append(str(request.get("model")))
                 body = "".join(json.dumps(line) + "\n" for line in lines)
-                self._send(200, body, "application/x-ndjson")
-                return
-            reply = llm.next_reply(request)
-            if reply.delay:
-                time.sleep(reply.delay)
-            if reply.body is not None or reply.status != 200:
-                body = reply.body if reply.body is not None else '{"error": "scripted failure"}'
-                self._send(reply.status, body, headers=reply.headers, trickle=reply.trickle)
-                return
-            answer = json.dumps(completion(request, reply))
-            self._send(200, answer, headers=reply.headers, trickle=reply.trickle)
+                return self._send(200, body, "application/x-ndjson")
+            self._reply(llm.next_reply(request), request)
 
     return Handler
 
@@ -251,14 +273,6 @@ def refused_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
-
-
-def scripted(*replies: Reply, **answers: Answer) -> Iterator[ScriptedLLM]:
-    llm = ScriptedLLM(script=list(replies), answers=dict(answers))
-    try:
-        yield llm
-    finally:
-        llm.close()
 
 
 @contextmanager
@@ -277,6 +291,7 @@ def configured(monkeypatch: Any, llm: ScriptedLLM | None = None, **env: str) -> 
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
+    preload.forget()  # a new fake server may reuse an earlier one's port
     try:
         yield
     finally:

@@ -97,6 +97,7 @@ class LLMCall(TenantScoped, Timestamped, Base):
     model: Mapped[str] = mapped_column(String(200))
     mode: Mapped[LLMMode] = mapped_column(str_enum(LLMMode))
     latency_ms: Mapped[int] = mapped_column(Integer)
+    load_ms: Mapped[int | None] = mapped_column(Integer)  # measured model load; NULL: none
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=1)

@@ -6,8 +6,10 @@ through :mod:`services.llm.parsing`; an answer that does not validate is re-aske
 validation errors (instructor's re-ask messages), at most ``max_reasks`` times. Transport errors
 and timeouts are retried with tenacity inside a total deadline; each request runs under a hard
 wall-clock bound (:mod:`services.llm.wire`), so not even a trickling body outlives the deadline.
-A circuit breaker per URL fails fast while the server is down. Every call writes one LLM call
-row; a malformed ``usage`` block leaves the answer intact and its tokens unknown.
+A circuit breaker per URL fails fast while the server is down. On Ollama a model that is not
+loaded is loaded first (:mod:`services.llm.preload`), so the call's row carries its load time.
+Every call writes one LLM call row; a malformed ``usage`` block leaves the answer intact and its
+tokens unknown.
 """
 
 from __future__ import annotations
@@ -28,44 +30,14 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from domain.enums import LLMMode, LLMOutcome
-from services.config import get_settings
+from domain.enums import LLMOutcome
 from services.errors import LLMError, LLMInvalidOutput, LLMTimeout, LLMUnavailable
 from services.llm import breaker as breakers
-from services.llm import parsing, recording, shaping, wire
+from services.llm import parsing, preload, recording, shaping, wire
+from services.llm.llm_config import LLMConfig as LLMConfig  # re-exported: callers import it here
 from services.llm.recording import CallContext, CallStats
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    base_url: str
-    model: str
-    mode: LLMMode = LLMMode.JSON_SCHEMA
-    timeout_s: float = 60.0
-    max_reasks: int = 2
-    transport_attempts: int = 3
-    deadline_s: float = 180.0
-    breaker_failures: int = 3
-    breaker_cooldown_s: float = 30.0
-    backoff_s: float = 0.5
-    backoff_max_s: float = 8.0
-
-    @classmethod
-    def from_settings(cls) -> LLMConfig:
-        s = get_settings()
-        return cls(
-            base_url=s.llm_base_url,
-            model=s.llm_model,
-            mode=LLMMode(s.llm_mode),
-            timeout_s=s.llm_timeout_s,
-            max_reasks=s.llm_max_reasks,
-            transport_attempts=s.llm_transport_attempts,
-            deadline_s=s.llm_deadline_s,
-            breaker_failures=s.llm_breaker_failures,
-            breaker_cooldown_s=s.llm_breaker_cooldown_s,
-        )
 
 
 @dataclass(frozen=True)
@@ -96,6 +68,7 @@ class LLMClient:
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
         self.mode = shaping.INSTRUCTOR_MODES[config.mode]
+        self.preloader = preload.for_url(config.base_url)
         self._url = f"{config.base_url.rstrip('/')}/chat/completions"
         self.breaker = breakers.for_url(
             config.base_url,
@@ -121,6 +94,8 @@ class LLMClient:
         error: LLMError | None = None
         value: M | None = None
         try:
+            if not self.breaker.is_open:  # a server known to be down gets no extra request
+                call.stats.load_ms = self._load_ms(call)
             value = self._complete(response_model, messages, params or {}, call)
             outcome = LLMOutcome.REPAIRED if call.stats.repaired else LLMOutcome.OK
         except LLMTimeout as exc:
@@ -148,6 +123,13 @@ class LLMClient:
             raise error or LLMError("The language model returned nothing.")
         s = call.stats
         return LLMResult(value, outcome, call_id, s.attempts, s.reasks, latency_ms)
+
+    def _load_ms(self, call: _Call) -> int | None:
+        """On Ollama, load the model first if it is not loaded; None: no load measured."""
+        c = self.config
+        return self.preloader.load_ms(
+            c.model, keep_alive=c.keep_alive, deadline=call.deadline, bound_s=c.timeout_s
+        )
 
     def _complete(
         self,

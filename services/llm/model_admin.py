@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -70,6 +71,9 @@ class ModelUsage(BaseModel):
     calls: int
     tokens_per_second: float | None
     mean_latency_ms: float | None
+    loads: int = 0  # calls that loaded the model first (their load time was measured)
+    median_load_ms: float | None = None
+    last_load_ms: int | None = None
 
 
 def model_name(name: str) -> str:
@@ -219,10 +223,18 @@ def _pos(value: Any) -> bool:
 
 
 def model_usage(*, actor: Actor, now: datetime, days: int = 7) -> list[ModelUsage]:
-    """Per model over the last ``days``: calls, tokens per second and mean latency."""
+    """Per model over the last ``days``: calls, tokens per second, latency and load times."""
     require(actor, Action.MANAGE_MODELS)
     since = now - timedelta(days=max(1, min(days, 90)))
+    window = (LLMCall.created_at >= since, LLMCall.created_at < now)
     with UnitOfWork(actor, readonly=True) as uow:
+        loads: dict[str, list[int]] = {}  # per model, oldest first
+        for m, ms in uow.session.execute(
+            select(LLMCall.model, LLMCall.load_ms)
+            .where(*window, LLMCall.load_ms.is_not(None))
+            .order_by(LLMCall.created_at, LLMCall.id)
+        ):
+            loads.setdefault(m, []).extend([ms] if ms is not None else [])
         rows = uow.session.execute(
             select(
                 LLMCall.model,
@@ -230,7 +242,7 @@ def model_usage(*, actor: Actor, now: datetime, days: int = 7) -> list[ModelUsag
                 func.coalesce(func.sum(LLMCall.completion_tokens), 0),
                 func.coalesce(func.sum(LLMCall.latency_ms), 0),
             )
-            .where(LLMCall.created_at >= since, LLMCall.created_at < now)
+            .where(*window)
             .group_by(LLMCall.model)
             .order_by(LLMCall.model)
         ).all()
@@ -240,6 +252,9 @@ def model_usage(*, actor: Actor, now: datetime, days: int = 7) -> list[ModelUsag
             calls=n,
             tokens_per_second=tokens / (ms / 1000) if ms else None,
             mean_latency_ms=ms / n if n else None,
+            loads=len(loads.get(m, [])),
+            median_load_ms=statistics.median(loads[m]) if loads.get(m) else None,
+            last_load_ms=loads[m][-1] if loads.get(m) else None,
         )
         for m, n, tokens, ms in rows
     ]

@@ -25,7 +25,7 @@ from services.errors import (
     NotFound,
     ServiceError,
 )
-from services.llm import wire
+from services.llm import preload, wire
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
@@ -67,8 +67,7 @@ class ModelStatus(BaseModel):
 
 def native_url() -> str:
     """Ollama's native API address: the configured /v1 URL without its /v1."""
-    url = get_settings().llm_base_url.rstrip("/")
-    return url[: -len("/v1")] if url.endswith("/v1") else url
+    return preload.native_url(get_settings().llm_base_url)
 
 
 def _client(timeout: float | None = None) -> ollama.Client:

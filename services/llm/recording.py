@@ -38,6 +38,7 @@ class CallStats:
     validation_errors: list[dict[str, Any]] = field(default_factory=list)
     failed_outputs: list[str] = field(default_factory=list)
     usage_unknown: bool = False  # some answer's usage block was malformed: counts are incomplete
+    load_ms: int | None = None  # the model load measured before the call; None: none measured
 
 
 USAGE_UNKNOWN = {
@@ -101,6 +102,7 @@ def record(
                 model=model,
                 mode=mode,
                 latency_ms=latency_ms,
+                load_ms=stats.load_ms,
                 prompt_tokens=stats.prompt_tokens,
                 completion_tokens=stats.completion_tokens,
                 attempts=stats.attempts,

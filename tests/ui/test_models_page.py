@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from domain.enums import Role
 from services.tenants import TenantWithUsers
 from tests.integration.ollama_peer import OllamaPeer
+from tests.integration.test_llm_load_time import seed_loads
 from tests.scripted_llm import configured
 from tests.ui.test_shell import open_page
 
@@ -91,3 +93,32 @@ def test_no_one_but_an_admin_reaches_the_models_page(
     app.button[0].click().run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page(PAGE)
+
+
+def _recent(app: AppTest) -> dict[str, str]:
+    table = app.dataframe[1].value  # the second table: recent calls per model
+    return dict(zip(table["Model"], table["Load time"], strict=True))
+
+
+@pytest.mark.usefixtures("loopback")
+def test_recent_calls_show_each_models_median_and_last_load_or_none_recorded(
+    app: AppTest, two_tenants: Pair, peer: OllamaPeer
+) -> None:
+    seed_loads(*two_tenants, now=datetime.now(UTC))
+    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    assert not app.exception, app.exception
+    assert _recent(app) == {
+        "llama3.2": "median 750 ms · last 600 ms (4 loads)",  # south's 77,777 ms is not shown
+        "qwen2.5": "no loads recorded",
+    }
+    assert any("finds its model not loaded" in c.value for c in app.caption)
+
+
+@pytest.mark.usefixtures("loopback")
+def test_an_openai_only_server_says_it_reports_no_load_time(
+    app: AppTest, two_tenants: Pair, peer: OllamaPeer
+) -> None:
+    peer.native_api = False
+    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    assert not app.exception, app.exception
+    assert any("does not report load time" in c.value for c in app.caption)
