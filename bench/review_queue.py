@@ -1,13 +1,19 @@
-"""Review queue latency over 1,000,000 review items, and the page's first render.
+"""Review queue latency over 100,000 to 10,000,000 review items, and the page's first render.
 
-    python -m bench.review_queue [--quick]
+    python -m bench.review_queue [--size 100k|1m|10m] [--quick] [--engine both|sqlite|postgres]
+                                 [--explain]
 
 Bulk-seeds the review items (``revo seed bulk``) into a fresh SQLite file and a fresh PostgreSQL
 database, then times the service call the queue page makes for its first page (pending, by due
-time, with the capped total), for a filtered page (one kind and a confidence band) and for a
-text search (a common word, a rare invoice number, a term found nowhere), as a reviewer of
-the seeded tenant. Last, the median AppTest run of the queue page on
-SQLite, signed in as that reviewer.
+time, with the capped total), for a filtered page (one kind and a confidence band), for a
+text search (a common word, a rare invoice number, a term found nowhere) and for the Next item
+button (``review.next_item``: claim the most urgent item), as a reviewer of the seeded tenant.
+Last, the median AppTest run of the queue page on SQLite, signed in as that reviewer.
+
+The load is reported too: the review table's secondary indexes are dropped before the bulk
+load and built afterwards (as one restores a dump), and the two steps are timed apart.
+``--size 10m`` is PostgreSQL only. ``--explain`` prints PostgreSQL's EXPLAIN ANALYZE of each
+timed query to stderr. Figures go to stdout as ``<metric> <value> <unit>``.
 """
 
 from __future__ import annotations
@@ -20,15 +26,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.queue_load import explain_captured, load_review_items
 from bench.seed_bulk import figure, log, postgres_database, sqlite_database
 from domain.enums import ReviewKind, Role
 from services import db, migrate, review
 from services.actor import Actor
 from services.config import get_settings
-from services.seed.bulk import seed_bulk
 from services.tenants import find_tenant
 
 TENANT = "bench"
+SIZES = {"100k": (100_000, 40), "1m": (1_000_000, 100), "10m": (10_000_000, 100)}
 
 
 def _percentiles(call: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -72,11 +79,11 @@ def _an_invoice_number(url: str) -> str:
     return next(word for word in found.split() if word.startswith("inv-b-")).upper()
 
 
-def measure(engine: str, url: str, items: int, runs: int) -> Actor:
+def measure(engine: str, url: str, items: int, runs: int, *, explain: bool = False) -> Actor:
     log(f"{engine}: migrating and seeding {items:,} review items")
     migrate.upgrade(url)
     db.configure(url)
-    seed_bulk(review_items=items, runs=0, llm_calls=0, events=0, tenant_slug=TENANT)
+    load_review_items(engine, url, items, TENANT)
     actor = _reviewer()
     os.sync()  # time the queries, not the kernel writing the load back to disk
     filtered = review.ReviewQueueFilter(
@@ -93,12 +100,27 @@ def measure(engine: str, url: str, items: int, runs: int) -> Actor:
     assert not review.list_queue(actor=actor, filters=nothing).items
     rare_ms = _percentiles(lambda: review.list_queue(actor=actor, filters=rare), runs)
     none_ms = _percentiles(lambda: review.list_queue(actor=actor, filters=nothing), runs)
+    assert review.next_item(actor=actor) is not None
+    next_ms = _percentiles(lambda: review.next_item(actor=actor), runs)
+    if explain and engine == "postgres":
+        explain_captured(
+            url,
+            {
+                "first_page": lambda: review.list_queue(actor=actor),
+                "filtered_page": lambda: review.list_queue(actor=actor, filters=filtered),
+                "search_page": lambda: review.list_queue(actor=actor, filters=common),
+                "search_rare_page": lambda: review.list_queue(actor=actor, filters=rare),
+                "search_none_page": lambda: review.list_queue(actor=actor, filters=nothing),
+                "next_item": lambda: review.next_item(actor=actor),
+            },
+        )
     pages = (
         ("first_page", first),
         ("filtered_page", narrow),
         ("search_page", search),
         ("search_rare_page", rare_ms),
         ("search_none_page", none_ms),
+        ("next_item", next_ms),
     )
     for name, (p50, p95) in pages:
         figure(f"review_queue.{name}.{engine}.p50_ms", p50, "ms", decimals=1)
@@ -137,15 +159,28 @@ def render_ms(actor: Actor) -> float:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.review_queue")
-    parser.add_argument("--quick", action="store_true", help="100,000 items instead of 1,000,000")
+    parser.add_argument("--size", choices=sorted(SIZES), default="1m", help="review items")
+    parser.add_argument("--quick", action="store_true", help="the same as --size 100k")
+    parser.add_argument("--engine", choices=("both", "sqlite", "postgres"), default="both")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE on PostgreSQL")
     args = parser.parse_args(argv)
-    items, runs = (100_000, 40) if args.quick else (1_000_000, 100)
-    with sqlite_database() as url:
-        actor = measure("sqlite", url, items, runs)
-        figure("review_queue.apptest_render_ms", render_ms(actor), "ms")
-    with postgres_database() as pg_url:
-        if pg_url is not None:
-            measure("postgres", pg_url, items, runs)
+    size = "100k" if args.quick else args.size
+    items, runs = SIZES[size]
+    sqlite, postgres = args.engine in ("both", "sqlite"), args.engine in ("both", "postgres")
+    if size == "10m" and sqlite:
+        if args.engine == "sqlite":
+            parser.error("--size 10m is for PostgreSQL only; use --engine postgres")
+        log("--size 10m is for PostgreSQL only: skipping SQLite")
+        sqlite = False
+    if sqlite:
+        with sqlite_database() as url:
+            actor = measure("sqlite", url, items, runs)
+            figure("review_queue.apptest_render_ms", render_ms(actor), "ms")
+    if postgres:
+        with postgres_database() as pg_url:
+            if pg_url is None:
+                return 1 if args.engine == "postgres" or size == "10m" else 0
+            measure("postgres", pg_url, items, runs, explain=args.explain)
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Bulk rows for the review queue: every kind, mostly pending, over 90 days."""
+"""Bulk rows for the review queue: every kind, over 90 days; what is still pending is recent.
+
+A pending draft past its expiry is written as expired, as the worker's sweep
+(``expire_overdue``) would have left it: with 7-day expiry over a 90-day span, 92 % of the
+pending rows would otherwise sit past expiry, and "Next item" walked all of them first.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ REVIEW_STATUSES = (
     ("rejected", 9),
     ("expired", 4),
 )
+EXPIRY_S = 7 * DAY  # the review policy's default expiry (expiry_hours)
 
 
 REVIEW_COLUMNS = words(
@@ -102,7 +108,7 @@ def _drafts(rng: random.Random, per_kind: int = 64) -> list[_Draft]:
 
 
 def review_rows(plan: BulkPlan, ts: Ts, start: int, stop: int, total: int) -> list[Row]:
-    """Review items [start, stop) of total: every kind, mostly pending, over 90 days."""
+    """Review items [start, stop) of total: every kind over 90 days, none pending past expiry."""
     rng, tid, runs = plan.rng, plan.tenant_id, plan.run_ids
     drafts = _drafts(random.Random(plan.batch))
     statuses = expand(REVIEW_STATUSES)
@@ -117,6 +123,8 @@ def review_rows(plan: BulkPlan, ts: Ts, start: int, stop: int, total: int) -> li
         status = statuses[int(rand() * 100)]
         agent = d.agent
         created = plan.time_at(i, total)
+        if status == "pending" and created + EXPIRY_S <= plan.now:
+            status = "expired"  # the sweep would have expired it
         decided = None if status in undecided else created + 600 + rand() * 20_000
         decided_at = ts(decided) if decided else None
         rejected = status == "rejected"
@@ -138,7 +146,7 @@ def review_rows(plan: BulkPlan, ts: Ts, start: int, stop: int, total: int) -> li
                 "high" if confidence < 0.55 else ("medium" if confidence < 0.7 else "low"),
                 i % 4,
                 ts(created + SLA_HOURS[d.kind] * 3600),
-                ts(created + 7 * DAY),
+                ts(created + EXPIRY_S),
                 run_id,
                 agent,
                 None,
