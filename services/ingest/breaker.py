@@ -1,4 +1,4 @@
-"""Retry with backoff, and the circuit-breaker rules, as pure functions over a health row."""
+"""Retry with backoff (tenacity), and the shared circuit-breaker rule kept on a health row."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
 from domain.enums import BreakerState
 from domain.models import ConnectorHealth
+from services.circuit import Rule
 from services.errors import ServiceError
 
 T = TypeVar("T")
@@ -30,29 +33,38 @@ def retry(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """``read()``, retried on SourceUnavailable with exponential backoff; the last error wins."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return read()
-        except SourceUnavailable:
-            if attempt == attempts:
-                raise
-            sleep(backoff_s * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")
+    retrying = Retrying(
+        stop=stop_after_attempt(max(attempts, 1)),
+        wait=wait_exponential(multiplier=backoff_s, exp_base=2, min=0),
+        retry=retry_if_exception_type(SourceUnavailable),
+        sleep=sleep,
+        reraise=True,
+    )
+    return retrying(read)
 
 
-def admit(health: ConnectorHealth | None, *, now: datetime, cooldown_s: float) -> BreakerState:
+def _rule(cooldown_s: float, threshold: int) -> Rule:
+    return Rule(failures=threshold, cooldown_s=cooldown_s)
+
+
+def admit(
+    health: ConnectorHealth | None, *, now: datetime, cooldown_s: float, threshold: int
+) -> BreakerState:
     """The state a call runs under (closed or half-open), or CircuitOpen while paused."""
-    if health is None or health.breaker_state is BreakerState.CLOSED:
+    if health is None:
         return BreakerState.CLOSED
-    opened = health.opened_at or now
-    retry_at = opened + timedelta(seconds=cooldown_s)
-    if health.breaker_state is BreakerState.OPEN and now < retry_at:
+    opened = None if health.opened_at is None else (now - health.opened_at).total_seconds()
+    state, wait = _rule(cooldown_s, threshold).state(
+        consecutive=health.consecutive_failures or 0, opened_s_ago=opened
+    )
+    if state is BreakerState.OPEN:
+        retry_at = now + timedelta(seconds=wait)
         raise CircuitOpen(
             f"The {health.source.value} connector is paused after "
             f"{health.consecutive_failures} failed attempts in a row (last error: "
             f"{health.last_error}). It will try again after {retry_at:%H:%M:%S} UTC."
         )
-    return BreakerState.HALF_OPEN
+    return state
 
 
 def succeeded(health: ConnectorHealth, *, now: datetime) -> None:
@@ -64,11 +76,11 @@ def succeeded(health: ConnectorHealth, *, now: datetime) -> None:
 
 
 def failed(health: ConnectorHealth, *, now: datetime, error: str, threshold: int) -> None:
-    """Count a failure; open the breaker at the threshold or when a half-open trial fails."""
+    """Count a failure; open the breaker at the threshold (a failed half-open trial is past it)."""
     was_trial = health.breaker_state is not BreakerState.CLOSED
     health.consecutive_failures = (health.consecutive_failures or 0) + 1
     health.last_error = error[:2000]
     health.last_error_at = now
-    if was_trial or health.consecutive_failures >= threshold:
+    if _rule(0.0, threshold).opens(health.consecutive_failures, trial=was_trial):
         health.breaker_state = BreakerState.OPEN
         health.opened_at = now

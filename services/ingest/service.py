@@ -118,7 +118,12 @@ def _run(
                 ConnectorHealth.tenant_id == tenant_id, ConnectorHealth.source == source
             )
         )
-        state = breaker.admit(health, now=now, cooldown_s=settings.ingest_breaker_cooldown_s)
+        state = breaker.admit(
+            health,
+            now=now,
+            cooldown_s=settings.ingest_breaker_cooldown_s,
+            threshold=settings.ingest_breaker_threshold,
+        )
 
     def attempt() -> IngestReport:
         # One unit of work: the source is read, checked and written in batches as it streams,

@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from domain.enums import BreakerState
+from services.circuit import Rule
+
 
 class BreakerOpen(Exception):
     """The breaker refused the call; ``wait_s`` is the time until it lets a trial through."""
@@ -25,44 +28,49 @@ class BreakerOpen(Exception):
 
 @dataclass
 class CircuitBreaker:
-    """Closed → open after ``failures`` failures in a row → half-open after cool-down.
+    """The shared rule (:class:`services.circuit.Rule`) kept in memory for one model server.
 
-    In half-open one call is let through; its success closes the breaker, anything else opens
-    it again for another cool-down. :meth:`guard` records every outcome, so a trial can never
-    be left holding the breaker.
+    :meth:`guard` records every outcome, so a half-open trial can never be left holding the
+    breaker.
     """
 
     failures: int
     cooldown_s: float
     _consecutive: int = 0
-    _open_until: float = 0.0
+    _opened_at: float | None = None
     _trial_running: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _state(self) -> tuple[BreakerState, float]:
+        opened = None if self._opened_at is None else time.monotonic() - self._opened_at
+        rule = Rule(failures=self.failures, cooldown_s=self.cooldown_s)
+        return rule.state(
+            consecutive=self._consecutive, opened_s_ago=opened, trial_running=self._trial_running
+        )
 
     def allow(self) -> float | None:
         """None if a call may go ahead, else the seconds until the next trial."""
         with self._lock:
-            if self._consecutive < self.failures:
-                return None
-            remaining = self._open_until - time.monotonic()
-            if remaining > 0:
-                return remaining
-            if self._trial_running:
-                return self.cooldown_s
-            self._trial_running = True
+            state, wait = self._state()
+            if state is BreakerState.OPEN:
+                return wait
+            if state is BreakerState.HALF_OPEN:
+                self._trial_running = True
             return None
 
     def success(self) -> None:
         with self._lock:
             self._consecutive = 0
+            self._opened_at = None
             self._trial_running = False
 
     def failure(self) -> None:
         with self._lock:
             self._consecutive += 1
+            rule = Rule(failures=self.failures, cooldown_s=self.cooldown_s)
+            if rule.opens(self._consecutive, trial=self._trial_running):
+                self._opened_at = time.monotonic()
             self._trial_running = False
-            if self._consecutive >= self.failures:
-                self._open_until = time.monotonic() + self.cooldown_s
 
     @contextmanager
     def guard(self, *, alive: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
@@ -88,9 +96,7 @@ class CircuitBreaker:
     def is_open(self) -> bool:
         """True while calls fail fast: in the cool-down, or while the half-open trial runs."""
         with self._lock:
-            if self._consecutive < self.failures:
-                return False
-            return self._trial_running or time.monotonic() < self._open_until
+            return self._state()[0] is BreakerState.OPEN
 
 
 _BREAKERS: dict[tuple[str, int, float], CircuitBreaker] = {}

@@ -51,8 +51,8 @@ def test_breaker_opens_at_the_threshold_pauses_then_admits_one_trial_after_coold
     breaker.failed(health, now=NOW, error="boom", threshold=3)
     assert health.breaker_state is BreakerState.OPEN
     with pytest.raises(breaker.CircuitOpen, match="12:01:00 UTC"):
-        breaker.admit(health, now=NOW + timedelta(seconds=59), cooldown_s=60)
-    state = breaker.admit(health, now=NOW + timedelta(seconds=61), cooldown_s=60)
+        breaker.admit(health, now=NOW + timedelta(seconds=59), cooldown_s=60, threshold=3)
+    state = breaker.admit(health, now=NOW + timedelta(seconds=61), cooldown_s=60, threshold=3)
     assert state is BreakerState.HALF_OPEN
 
 
