@@ -1,12 +1,15 @@
-"""The audit hash chain: each entry's SHA-256 covers its content and the previous entry's hash.
+"""The audit hash chain: each entry's digest covers its content and the previous entry's hash.
 
-Pure functions (no I/O) shared by the writer, `revo audit verify` and the migration that
-backfills the chain, so all three agree on the canonical form byte for byte.
+A keyed entry (``key_id`` set) carries an HMAC-SHA256 under the audit key, so nobody without the
+key can append or rewrite entries that verify; entries written before a key existed carry a
+plain SHA-256. Pure functions (no I/O) shared by the writer, `revo audit verify`, the anchors and
+the migration that backfilled the chain, so all agree on the canonical form byte for byte.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +53,28 @@ def canonical(fields: dict[str, Any]) -> bytes:
         out[key] = _normal(value)
     text = json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8", "surrogatepass")
+
+
+def key_id(key: bytes) -> str:
+    """The short public name of a key: the first 8 hex digits of its SHA-256."""
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
+def mac(key: bytes, fields: dict[str, Any]) -> str:
+    """The hex HMAC-SHA256 of the fields' canonical form under ``key``."""
+    return hmac.new(key, canonical(fields), hashlib.sha256).hexdigest()
+
+
+def same(a: str | None, b: str | None) -> bool:
+    """Constant-time comparison of two hex digests (None never matches)."""
+    return a is not None and b is not None and hmac.compare_digest(a, b)
+
+
+def entry_mac(*, key: bytes, fields: dict[str, Any]) -> str:
+    """The keyed digest of one entry: HMAC over its HASHED_FIELDS and the key's id."""
+    content = {name: fields[name] for name in HASHED_FIELDS}
+    content["key_id"] = key_id(key)
+    return mac(key, content)
 
 
 def entry_hash(

@@ -9,16 +9,26 @@ from pages.components.audit_filters import filter_bar
 from pages.components.feedback import plain, service_errors
 from pages.components.session import current_user
 from pages.components.tables import safe_dataframe
-from services import audit_integrity, audit_log
+from services import audit_integrity, audit_log, permissions
+from services.permissions import Action
 
 user = current_user()
 st.title("Audit log")
 
+# Each render checks the chain from its newest signed checkpoint; an admin may walk it all.
+full = permissions.can(user.actor, Action.VERIFY_AUDIT_FULL) and st.button("Verify everything")
 with service_errors():
-    chain = audit_integrity.verify_tenant(actor=user.actor)
+    chain = audit_integrity.verify_tenant(actor=user.actor, full=full)
+if chain.notice:
+    st.warning(plain(chain.notice))
 if chain.ok:
     when = f"{chain.verified_at:%Y-%m-%d %H:%M:%S} UTC" if chain.verified_at else "—"
-    st.success(f"Hash chain verified up to entry {chain.verified_seq} at {when}.")
+    scope = (
+        "from genesis"
+        if chain.from_checkpoint is None
+        else f"from the checkpoint at entry {chain.from_checkpoint}"
+    )
+    st.success(f"Hash chain verified up to entry {chain.verified_seq} at {when} ({scope}).")
 else:
     st.error(
         f"Hash chain broken at entry {chain.broken_seq}: {plain(chain.problem or '')}. "

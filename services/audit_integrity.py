@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 
-from domain.audit_chain import GENESIS, HASHED_FIELDS, entry_hash
 from domain.models import AuditEntry, AuditPurge, Tenant
+from services import audit_anchors, audit_walk
 from services.actor import Actor
+from services.audit_walk import ChainReport
 from services.errors import InvalidInput, NotFound
 from services.permissions import Action, require
 from services.uow import UnitOfWork
 
-_BATCH = 2000
-
 _ENTRIES = cast(Table, AuditEntry.__table__)
 _PURGES = cast(Table, AuditPurge.__table__)
 
-
-class ChainReport(BaseModel):
-    """The outcome of walking one tenant's chain."""
-
-    tenant_id: int
-    tenant_slug: str
-    entries: int
-    verified_seq: int
-    verified_at: datetime | None
-    broken_entry_id: int | None = None
-    broken_seq: int | None = None
-    problem: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
+__all__ = ["ChainReport", "PurgeRead", "purge", "verify", "verify_tenant"]
 
 
 class PurgeRead(BaseModel):
@@ -45,55 +28,17 @@ class PurgeRead(BaseModel):
     last_hash: str | None
 
 
-def _problem(row: dict[str, Any], expected_seq: int, prev: str) -> str | None:
-    if row["seq"] != expected_seq:
-        return (
-            f"expected entry {expected_seq} of the chain but found entry {row['seq']}"
-            " (an entry is missing or was inserted)"
-        )
-    if row["prev_hash"] != prev:
-        return "its link to the previous entry does not match (an entry was removed or forged)"
-    fields = {k: row[k] for k in HASHED_FIELDS}
-    if row["entry_hash"] != entry_hash(**fields):
-        return "its content does not match its hash (it was edited or forged)"
-    return None
-
-
-def _walk(conn: Connection, tenant_id: int, tenant_slug: str) -> ChainReport:
-    table = _ENTRIES
-    report = ChainReport(
-        tenant_id=tenant_id, tenant_slug=tenant_slug, entries=0, verified_seq=0, verified_at=None
-    )
-    report.entries = (
-        conn.scalar(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id))
-        or 0
-    )
-    expected_seq, prev = 1, GENESIS
-    stmt = select(table).where(table.c.tenant_id == tenant_id).order_by(table.c.seq, table.c.id)
-    for row in conn.execute(stmt.execution_options(yield_per=_BATCH)).mappings():
-        problem = _problem(dict(row), expected_seq, prev)
-        if problem is not None:
-            report.broken_entry_id = row["id"]
-            report.broken_seq = row["seq"]
-            report.problem = problem
-            return report
-        expected_seq, prev = row["seq"] + 1, row["entry_hash"]
-        report.verified_seq = row["seq"]
-        report.verified_at = row["created_at"]
-    return report
-
-
-def verify_tenant(*, actor: Actor) -> ChainReport:
-    """Walk the actor's tenant's audit chain and report how far it verifies."""
-    require(actor, Action.VIEW_AUDIT_LOG)
+def verify_tenant(*, actor: Actor, full: bool = False) -> ChainReport:
+    """Verify the actor's tenant's chain from its newest checkpoint (``full``: from genesis)."""
+    require(actor, Action.VERIFY_AUDIT_FULL if full else Action.VIEW_AUDIT_LOG)
     with UnitOfWork(actor, readonly=True) as uow:
         tenant = uow.session.get(Tenant, actor.tenant_id)
         slug = tenant.slug if tenant else str(actor.tenant_id)
-        return _walk(uow.session.connection(), actor.tenant_id, slug)
+        return audit_walk.walk(uow.session.connection(), actor.tenant_id, slug, full=full)
 
 
-def verify(*, tenant_slug: str | None = None) -> list[ChainReport]:
-    """Walk every tenant's chain (or one tenant's), system work for `revo audit verify`."""
+def verify(*, tenant_slug: str | None = None, full: bool = True) -> list[ChainReport]:
+    """Verify every tenant's chain (or one tenant's), system work for `revo audit verify`."""
     with UnitOfWork(None, readonly=True) as uow:
         query = select(Tenant.id, Tenant.slug).order_by(Tenant.id)
         if tenant_slug is not None:
@@ -114,7 +59,7 @@ def verify(*, tenant_slug: str | None = None) -> list[ChainReport]:
             else []
         )
         pairs = tenants + [(int(t), f"(deleted tenant {t})") for t in orphans]
-        return [_walk(conn, tid, slug) for tid, slug in pairs]
+        return [audit_walk.walk(conn, tid, slug, full=full) for tid, slug in pairs]
 
 
 def purge(*, tenant_slug: str, operator: str, reason: str | None = None) -> PurgeRead:
@@ -147,6 +92,8 @@ def purge(*, tenant_slug: str, operator: str, reason: str | None = None) -> Purg
             )
             .returning(purges.c.id)
         ).scalar_one()
+        # Its checkpoints go, and the anchor file notes the purge (or the purge is refused).
+        audit_anchors.record_purge(conn, tenant.id, tenant.slug)
         # The guard lets these rows go only while this purge is open (same transaction).
         deleted = conn.execute(table.delete().where(table.c.tenant_id == tenant.id)).rowcount
         conn.execute(

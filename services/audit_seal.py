@@ -5,8 +5,9 @@ writes, once every row lock it takes is held (a chain lock taken mid-transaction
 with row locks taken after it). ``before_flush`` then takes the tenant's chain lock (a
 transaction-scoped advisory lock on PostgreSQL; SQLite writers already queue on ``BEGIN
 IMMEDIATE``) and numbers the new entries; ``after_flush_postexec`` (once the database has set
-``id`` and ``created_at``) links each entry to its predecessor and writes its hash, the one
-UPDATE the guard triggers allow. Concurrent writers append one after the other and cannot fork
+``id`` and ``created_at``) links each entry to its predecessor and writes its hash (an
+HMAC under the signing audit key when there is one, services/audit_key), the one UPDATE the
+guard triggers allow. Concurrent writers append one after the other and cannot fork
 a tenant's chain.
 """
 
@@ -18,8 +19,9 @@ from sqlalchemy import Table, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from domain.audit_chain import GENESIS, entry_hash
+from domain.audit_chain import GENESIS, HASHED_FIELDS, entry_hash, entry_mac
 from domain.models import AuditEntry
+from services import audit_key
 
 _PENDING = "audit_pending"
 _QUEUE = "audit_queue"
@@ -29,7 +31,8 @@ _LOCK_NAMESPACE = 0x417564
 _ENTRIES = cast(Table, AuditEntry.__table__)
 
 
-def _lock_chain(session: Session, tenant_id: int) -> None:
+def lock_chain(session: Session, tenant_id: int) -> None:
+    """Hold the tenant's chain lock until the transaction ends (PostgreSQL; SQLite queues)."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
@@ -62,44 +65,34 @@ def _number(session: Session, _ctx: Any, _instances: Any) -> None:
     by_tenant: dict[int, list[AuditEntry]] = {}
     for entry in new:
         by_tenant.setdefault(entry.tenant_id, []).append(entry)
-    pending: list[tuple[AuditEntry, str]] = []
+    keys = audit_key.current(session.connection())
+    pending: list[tuple[AuditEntry, str, bytes | None]] = []
     for tenant_id in sorted(by_tenant):
-        _lock_chain(session, tenant_id)
+        lock_chain(session, tenant_id)
         seq, prev = _last(session, tenant_id)
         for entry in by_tenant[tenant_id]:
             seq += 1
             entry.seq = seq
             entry.prev_hash = GENESIS
             entry.entry_hash = None
-            pending.append((entry, prev))
+            entry.key_id = keys.signing_id
+            pending.append((entry, prev, keys.signing))
             prev = ""  # the predecessor is in this flush: known once it is sealed
     session.info.setdefault(_PENDING, []).extend(pending)
 
 
 def _seal(session: Session, _ctx: Any) -> None:
-    pending: list[tuple[AuditEntry, str]] = session.info.pop(_PENDING, [])
+    pending: list[tuple[AuditEntry, str, bytes | None]] = session.info.pop(_PENDING, [])
     if not pending:
         return
     table = _ENTRIES
     conn = session.connection()
     previous = ""
-    for entry, prev in pending:
+    for entry, prev, key in pending:
         prev_hash = prev or previous
-        digest = entry_hash(
-            id=entry.id,
-            tenant_id=entry.tenant_id,
-            seq=entry.seq,
-            prev_hash=prev_hash,
-            actor_id=entry.actor_id,
-            actor_label=entry.actor_label,
-            action=entry.action,
-            entity_type=entry.entity_type,
-            entity_id=entry.entity_id,
-            before=entry.before,
-            after=entry.after,
-            reason=entry.reason,
-            created_at=entry.created_at,
-        )
+        fields = {name: getattr(entry, name) for name in HASHED_FIELDS}
+        fields["prev_hash"] = prev_hash
+        digest = entry_hash(**fields) if key is None else entry_mac(key=key, fields=fields)
         conn.execute(
             update(table)
             .where(table.c.id == entry.id)

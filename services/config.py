@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     # decision in this process wakes it at once).
     api_wait_reread_s: float = Field(default=1.0, gt=0, le=600)
     metrics_token: SecretStr | None = None  # /metrics needs "Authorization: Bearer <it>"
+    # HMAC keys of the audit chain, comma-separated: the first signs, all verify (rotation).
+    # Unset: SQLite makes one beside its file (<db>.audit-key); PostgreSQL stays unkeyed.
+    audit_key: SecretStr | None = None
+    audit_anchor_file: str = "./var/audit-anchors.jsonl"  # append-only; keep it off the DB host
+    audit_anchor_interval_s: float = Field(default=900.0, gt=0)
 
     @property
     def ingest_root_paths(self) -> list[Path]:
@@ -171,6 +176,7 @@ class Settings(BaseSettings):
         "oidc_tenant_claim",
         "totp_encryption_key",
         "proxy_shared_secret",
+        "audit_key",
         mode="before",
     )
     @classmethod
@@ -192,6 +198,13 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "REVO_TOTP_ENCRYPTION_KEY must be one or more comma-separated random "
                     "secrets of at least 32 characters each"
+                )
+        if self.audit_key is not None:
+            keys = self.audit_key.get_secret_value().split(",")
+            if any(len(k.strip()) < 32 or k.strip() in PLACEHOLDER_SECRETS for k in keys):
+                raise ValueError(
+                    "REVO_AUDIT_KEY must be one or more comma-separated random secrets of at "
+                    "least 32 characters each (the first signs new audit entries, all verify)"
                 )
         if "proxy" in self.auth_modes:
             shared = self.proxy_shared_secret.get_secret_value() if self.proxy_shared_secret else ""

@@ -21,6 +21,7 @@ class Action(StrEnum):
     INGEST_EVENTS = "ingest_events"
     VIEW_AUDIT = "view_audit"
     VIEW_AUDIT_LOG = "view_audit_log"  # the tenant-wide audit log page (admin, viewer)
+    VERIFY_AUDIT_FULL = "verify_audit_full"  # walk the whole audit chain from genesis (admin)
     EXPORT_FINANCE = "export_finance"
     MANAGE_USERS = "manage_users"
     MANAGE_PROMPTS = "manage_prompts"

@@ -26,12 +26,13 @@ from domain import transitions
 from domain.base import utcnow
 from domain.enums import AgentName, RunStatus
 from domain.models import AgentRun
-from services import audit, db, logs, schedule_firing
+from services import audit, audit_anchors, db, logs, schedule_firing
 from services.config import get_settings
-from services.errors import DatabaseUnavailable, ServiceError
+from services.errors import DatabaseUnavailable
 from services.llm.client import get_client
 from services.notify import events as notify_events
 from services.notify import jobs as notify_jobs
+from services.review.sweep import Sweep
 from services.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -225,13 +226,15 @@ def run_worker(
     poll = poll_s or settings.worker_poll_s
     halt = stop or threading.Event()
     logs.bind(worker=wid)
-    sweep = _Sweep(settings.review_sweep_s)
+    sweep = Sweep(settings.review_sweep_s)
     schedules = schedule_firing.Ticker(wid)
+    anchors = audit_anchors.Ticker()  # sign each chain head into a checkpoint + anchor line
     next_notify = 0.0
     done = 0
     while not halt.is_set():
         sweep.maybe_run()
         schedules.maybe_run()  # due schedule occurrences become queued runs, once each
+        anchors.maybe_run()
         if time.monotonic() >= next_notify:  # the outbox, digests and alert rules
             next_notify = time.monotonic() + settings.notify_tick_s
             notify_jobs.tick(worker_id=wid, now=utcnow())
@@ -256,30 +259,6 @@ def run_worker(
         if once and outcome == WAITING:
             break  # the model is unreachable: draining further would only spin
     return done
-
-
-class _Sweep:
-    """The review queue's SLA sweep (expire items, free lapsed claims), run by every worker
-    at most once per interval; concurrent sweeps skip each other's rows."""
-
-    def __init__(self, interval_s: float) -> None:
-        self.interval_s = interval_s
-        self._next = 0.0
-
-    def maybe_run(self) -> None:
-        now = time.monotonic()
-        if now < self._next:
-            return
-        self._next = now + self.interval_s
-        from services.review.drafts import expire_overdue
-
-        try:
-            changed = expire_overdue()
-        except ServiceError as exc:  # busy database, a lost race: the next sweep gets it
-            log.warning("review sweep failed: %s", exc.message)
-            return
-        if changed:
-            log.info("review sweep expired or released %s items", changed)
 
 
 @dataclass(frozen=True)

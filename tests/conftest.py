@@ -114,6 +114,18 @@ def _fresh_sign_in_address_counts() -> Iterator[None]:
     rate_limit.FAILURES.clear()
 
 
+@pytest.fixture(autouse=True)
+def _own_audit_anchor_file(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Each test anchors into a file of its own (ids repeat across tests' emptied tables)."""
+    anchors = tmp_path_factory.mktemp("anchors") / "audit-anchors.jsonl"
+    monkeypatch.setenv("REVO_AUDIT_ANCHOR_FILE", str(anchors))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def auth_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """Set REVO_AUTH_MODE (and any other REVO_* setting) for this test: auth_mode("password")."""

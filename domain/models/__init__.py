@@ -1,7 +1,7 @@
 """Every model, imported in one place so the metadata is complete."""
 
 from domain.models.api import ApiRateWindow, ApiSubmission, ApiToken
-from domain.models.audit import AuditEntry, AuditPurge
+from domain.models.audit import AuditCheckpoint, AuditEntry, AuditPurge
 from domain.models.identity import AuthSession
 from domain.models.ingest import (
     ConnectorHealth,
@@ -40,6 +40,7 @@ __all__ = [
     "ApiRateWindow",
     "ApiSubmission",
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEntry",
     "AuditPurge",
     "AuthSession",

@@ -17,7 +17,8 @@ class AuditEntry(TenantScoped, Base):
 
     ``seq`` numbers the tenant's entries 1, 2, …; ``entry_hash`` covers the content and
     ``prev_hash`` (the previous entry's hash), so an edited, forged or removed entry breaks the
-    chain (`revo audit verify`). Database triggers refuse UPDATE and DELETE (services/audit_guards).
+    chain (`revo audit verify`); keyed, it is an HMAC nobody without the key can forge.
+    Database triggers refuse UPDATE and DELETE (services/audit_guards).
     """
 
     __tablename__ = "audit_entries"
@@ -36,6 +37,9 @@ class AuditEntry(TenantScoped, Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     # Null only between the insert and the seal in the same transaction (services/audit.record).
     entry_hash: Mapped[str | None] = mapped_column(String(64))
+    # Which audit key's HMAC entry_hash is (services/audit_key); null: a plain SHA-256, from
+    # before the chain was keyed.
+    key_id: Mapped[str | None] = mapped_column(String(16))
     # No foreign key: the label is kept, and an insert at commit must not wait on a locked user.
     actor_id: Mapped[int | None] = mapped_column(BigId)
     actor_label: Mapped[str] = mapped_column(String(200))
@@ -65,3 +69,20 @@ class AuditPurge(Base):
     last_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=DB_NOW)
     completed_at: Mapped[datetime | None]
+
+
+class AuditCheckpoint(Base):
+    """A signed note of a tenant's chain head (`revo audit anchor`, the worker): entry ``seq``
+    had ``entry_hash``. A chain that ends before its newest checkpoint was cut; verify may start
+    from the newest checkpoint whose ``mac`` (HMAC over the other fields) checks out."""
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (Index("ix_audit_checkpoints_tenant_seq", "tenant_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId)  # no foreign key: outlives a purged tenant
+    seq: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=DB_NOW)

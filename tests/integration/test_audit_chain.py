@@ -134,7 +134,10 @@ def test_a_forged_row_inserted_with_the_triggers_dropped_is_found_by_verify(
     result = runner.invoke(revo, ["audit", "verify", "--tenant", "north"])
     assert result.exit_code == 1, result.output
     assert f"BROKEN at entry {last.seq + 1}" in result.output
-    assert "does not match its hash" in result.output
+    keyed = db.current_engine().dialect.name == "sqlite"  # SQLite keys itself out of the box
+    assert ("unkeyed entry after keyed ones" if keyed else "does not match its hash") in (
+        result.output
+    )
     assert f"verified up to entry {last.seq}" in result.output
     south = runner.invoke(revo, ["audit", "verify", "--tenant", "south"])
     assert south.exit_code == 0 and "south: verified 1 entries" in south.output

@@ -7,10 +7,11 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from domain.enums import ReviewKind, Role
-from services import audit, audit_guards, db
+from services import audit, audit_anchors, audit_guards, db
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration import review_support as rs
+from tests.ui.conftest import APP
 from tests.ui.test_review_queue_page import _open_item, _open_queue
 from tests.ui.test_shell import _sign_in, _text
 
@@ -124,3 +125,40 @@ def test_a_review_items_history_links_to_its_audit_trail(app: AppTest, two_tenan
     assert link.proto.label == "Full audit trail"
     assert link.proto.page == "audit_log"
     assert link.proto.query_string == f"entity=review_item&entity_id={item.id}"
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_the_page_verifies_from_the_checkpoint_and_an_admin_may_verify_everything(
+    app: AppTest, two_tenants: Pair, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.config import get_settings
+
+    if db_url.startswith("postgresql"):
+        monkeypatch.setenv("REVO_AUDIT_KEY", "k" * 40)
+        get_settings.cache_clear()
+    north, _ = two_tenants
+    _record(north, action="deal.updated", entity_type="deal", entity_id=7)
+    audit_anchors.anchor(tenant_slug="north")
+    _record(north, action="deal.updated", entity_type="deal", entity_id=8)
+    _open(app, north.users[Role.ADMIN].id)
+    shown = _text(app.success[0].value)
+    assert "verified up to entry 3" in shown and "from the checkpoint at entry 2" in shown
+    next(b for b in app.button if b.label == "Verify everything").click().run()
+    assert not app.exception, app.exception
+    assert "verified up to entry 3" in _text(app.success[0].value)
+    assert "from genesis" in _text(app.success[0].value)
+
+    viewer = AppTest.from_file(APP, default_timeout=30)
+    _open(viewer, north.users[Role.VIEWER].id)
+    assert "from the checkpoint at entry 2" in _text(viewer.success[0].value)
+    assert not any(b.label == "Verify everything" for b in viewer.button)
+
+
+@pytest.mark.usefixtures("demo_auth", "loopback")
+def test_an_unkeyed_chain_says_so_on_the_page(app: AppTest, two_tenants: Pair, db_url: str) -> None:
+    _open(app, two_tenants[0].users[Role.ADMIN].id)
+    notices = [_text(w.value) for w in app.warning]
+    if db_url.startswith("postgresql"):
+        assert "chain not keyed: set REVO_AUDIT_KEY" in notices
+    else:
+        assert notices == []  # SQLite keyed itself
