@@ -15,8 +15,8 @@ from services import db
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # One engine's indexes that migrations make and the models do not describe (r7queuesearch).
 UNMANAGED_INDEXES = frozenset({"ix_review_items_search_trgm"})
-# SQLite's FTS5 search index and its shadow tables (r11sqlitefts).
-UNMANAGED_TABLE_PREFIX = "review_items_fts"
+# SQLite's FTS5 search indexes, their shadow tables and counts (r11sqlitefts, r12search16).
+UNMANAGED_TABLE_PREFIX = ("review_items_fts", "investigations_fts")
 
 
 def include_object(

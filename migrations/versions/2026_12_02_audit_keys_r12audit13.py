@@ -6,7 +6,7 @@ SHA-256 from before the chain was keyed; those entries keep verifying as they ar
 found and verify can start from the newest checkpoint (services/audit_anchors).
 
 Revision ID: r12audit13
-Revises: r11audit
+Revises: r12loadms
 Create Date: 2026-12-02 17:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from services import audit_guards
 
 revision: str = "r12audit13"
-down_revision: str | None = "r11audit"
+down_revision: str | None = "r12loadms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,8 +15,10 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -42,6 +44,7 @@ TIMELINE_LIMIT = 20_000
 # the list says "1,000+".
 SEARCH_COUNT_CAP = 1_000
 MAX_WINDOW = timedelta(days=31)
+FTS_TABLE = "investigations_fts"  # SQLite: titles and descriptions by trigram
 
 
 def _has_tag(tag: str) -> ColumnElement[bool]:
@@ -55,6 +58,15 @@ def _conditions(actor: Actor, f: InvestigationFilter) -> list[ColumnElement[bool
     where: list[ColumnElement[bool]] = [Investigation.tenant_id == actor.tenant_id]
     if f.text and f.text.strip():
         needle = f.text.strip().lower()
+        if db.is_sqlite() and len(needle) >= 3:  # candidates from the trigram index (r12search16)
+            phrase = '"' + needle.replace('"', '""') + '"'
+            where.append(
+                Investigation.id.in_(
+                    select(literal_column("rowid"))
+                    .select_from(text(FTS_TABLE))
+                    .where(text(f"{FTS_TABLE} MATCH :inv_phrase").bindparams(inv_phrase=phrase))
+                )
+            )
         where.append(
             or_(
                 func.lower(Investigation.title).contains(needle, autoescape=True),

@@ -11,10 +11,8 @@ from sqlalchemy import (
     and_,
     func,
     literal,
-    literal_column,
     or_,
     select,
-    text,
     tuple_,
 )
 
@@ -27,7 +25,7 @@ from services.audit import AuditEntryRead
 from services.errors import InvalidInput
 from services.pagination import COUNT_CAP, decode_cursor, encode_cursor
 from services.permissions import Action, can, require
-from services.review import context, editing, items, prechecks, rules
+from services.review import context, editing, items, prechecks, rules, search_index
 from services.review import policy as policies
 from services.review.schemas import (
     QueueCounts,
@@ -39,9 +37,6 @@ from services.review.schemas import (
 from services.uow import UnitOfWork
 
 DUE_SOON = timedelta(hours=1)
-# SQLite answers searches of three or more characters from its FTS5 trigram index.
-FTS_TABLE = "review_items_fts"
-FTS_MIN_CHARS = 3
 # "1,000+ items match" says enough; counting further costs a filtered page more than its rows.
 LIST_COUNT_CAP = 1_000
 MAX_PAGE = 200
@@ -64,7 +59,12 @@ def _unclaimed(now: datetime) -> ColumnElement[bool]:
 
 
 def _where(
-    f: ReviewQueueFilter, actor: Actor, now: datetime, *, sqlite: bool = False
+    f: ReviewQueueFilter,
+    actor: Actor,
+    now: datetime,
+    *,
+    sqlite: bool = False,
+    grams: list[str] | None = None,
 ) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     # SQLite's planner, offered a range on the confidence index, takes it and then sorts every
@@ -89,8 +89,8 @@ def _where(
         )
     if f.search.strip():
         needle = f.search.strip().lower()
-        if sqlite and len(needle) >= FTS_MIN_CHARS:
-            clauses.append(R.id.in_(_fts_candidates(needle)))
+        if grams:  # SQLite: only rows holding these trigrams of the needle (search_index)
+            clauses.append(R.id.in_(search_index.candidates(grams)))
         clauses.append(R.search_text.contains(needle, autoescape=True))
     if f.min_confidence is not None:
         clauses.append(confidence >= f.min_confidence)
@@ -111,18 +111,7 @@ def _where(
     return clauses
 
 
-def _fts_candidates(needle: str) -> Select[Any]:
-    """The ids whose search text holds every trigram of the needle in a row (SQLite's FTS5
-    trigram index, r11sqlitefts): a superset of the LIKE's matches, read from the index."""
-    phrase = '"' + needle.replace('"', '""') + '"'
-    return (
-        select(literal_column("rowid"))
-        .select_from(text(FTS_TABLE))
-        .where(text(f"{FTS_TABLE} MATCH :fts_phrase").bindparams(fts_phrase=phrase))
-    )
-
-
-def _after(keys: list[Any], cursor: str) -> ColumnElement[bool]:
+def _cursor_values(keys: list[Any], cursor: str) -> list[Any]:
     raw = decode_cursor(cursor, arity=len(keys))
     values = []
     try:
@@ -132,7 +121,7 @@ def _after(keys: list[Any], cursor: str) -> ColumnElement[bool]:
             values.append(literal(value, type_=key.type))
     except (TypeError, ValueError) as exc:
         raise InvalidInput("The page link is damaged; go back to the first page.") from exc
-    return tuple_(*keys) > tuple_(*values)
+    return values
 
 
 def _count(
@@ -159,26 +148,44 @@ def list_queue(
     now = utcnow()
     keys = SORTS[f.sort]
     with UnitOfWork(actor, readonly=True) as uow:
-        where = _where(f, actor, now, sqlite=uow.session.get_bind().dialect.name == "sqlite")
-        stmt: Select[Any] = select(*ROW_COLUMNS).where(*where)
-        if cursor:
-            stmt = stmt.where(_after(keys, cursor))
-        stmt = stmt.order_by(*keys).limit(limit + 1)
-        rows = uow.session.execute(stmt).all()
-        if not with_total:
-            total, capped = None, False
-        elif cursor is None and len(rows) <= limit:  # the first page holds every match
-            total, capped = len(rows), False
+        sqlite = uow.session.get_bind().dialect.name == "sqlite"
+        needle = f.search.strip().lower()
+        grams, few = None, False
+        if sqlite and len(needle) >= search_index.MIN_CHARS:
+            grams, at_most = search_index.rarest(uow.session, needle)
+            few = at_most <= LIST_COUNT_CAP
+            if at_most > search_index.SCAN_ABOVE:
+                grams = None
+        where = _where(f, actor, now, sqlite=sqlite, grams=grams)
+        after = _cursor_values(keys, cursor) if cursor else None
+        settled = None
+        if few:
+            settled = search_index.few_matches(
+                uow.session, ROW_COLUMNS, where, keys, after, limit, LIST_COUNT_CAP
+            )
+        total: int | None
+        if settled is not None:
+            rows, matched = settled
+            total, capped = (matched if with_total else None), False
         else:
-            total, capped = _count(uow.session, where, LIST_COUNT_CAP)
+            stmt: Select[Any] = select(*ROW_COLUMNS).where(*where)
+            if after is not None:
+                stmt = stmt.where(tuple_(*keys) > tuple_(*after))
+            rows = list(uow.session.execute(stmt.order_by(*keys).limit(limit + 1)).all())
+            if not with_total:
+                total, capped = None, False
+            elif cursor is None and len(rows) <= limit:  # the first page holds every match
+                total, capped = len(rows), False
+            else:
+                total, capped = _count(uow.session, where, LIST_COUNT_CAP)
         page = [ReviewItemRow.model_validate(r._mapping) for r in rows[:limit]]
         holders = {r.claimed_by_id for r in page if r.claimed_by_id}
         names: dict[int, str] = {}
         if holders:
-            found = uow.session.execute(
+            named = uow.session.execute(
                 select(User.id, User.display_name).where(User.id.in_(holders))
             ).all()
-            names = {user_id: name for user_id, name in found}
+            names = {user_id: name for user_id, name in named}
     for row in page:
         row.overdue = row.status is ReviewStatus.PENDING and row.due_at < now
         live = row.claim_expires_at is not None and row.claim_expires_at > now

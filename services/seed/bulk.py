@@ -23,7 +23,8 @@ from domain.models import Tenant, User
 from services import db, tenants
 from services.errors import InvalidInput
 from services.metrics import rollup_sql
-from services.review.queue import FTS_TABLE
+from services.review import search_index
+from services.review.search_index import FTS_TABLE
 from services.seed import bulk_events, bulk_review, bulk_runs
 from services.seed.bulk_plan import BulkPlan, Row, Ts
 from services.uow import UnitOfWork
@@ -126,6 +127,7 @@ class _SqliteWriter(_Writer):
             (since,),
         )
         self.conn.exec_driver_sql(found)
+        search_index.refresh_stats(self.conn)
 
     def close(self) -> None:
         self.conn.exec_driver_sql(f"PRAGMA cache_size={int(self.old_cache or -2000)}")
