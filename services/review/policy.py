@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from domain.enums import ReviewKind, ReviewStatus, Role
 from domain.models import ReviewItem, Tenant
-from domain.review_policy import ReviewPolicy, check_may_decide, policy_from_settings
+from domain.policy_settings import policy_from_settings
+from domain.review_policy import ReviewPolicy, check_may_decide
 from services import audit
 from services.actor import Actor
 from services.errors import InvalidInput, NotFound

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.enums import ReasonCode, ReviewKind, Role
+from domain.policy_settings import policy_from_settings
 from domain.review_policy import (
     REASON_LABELS,
     PolicyRefusal,
@@ -18,7 +19,6 @@ from domain.review_policy import (
     check_may_decide,
     check_outreach_cadence,
     check_outreach_daily_limit,
-    policy_from_settings,
 )
 from domain.text_diff import changed_fields, edit_distance, payload_text, unified_diff
 
