@@ -19,7 +19,7 @@ from domain.enums import (
     Role,
 )
 from domain.models import AgentRun, OutboxMessage
-from services import review, runs, worker
+from services import review, run_lease, runs
 from services.config import get_settings
 from services.errors import InvalidInput
 from services.notify import channels, delivery, jobs, prefs
@@ -222,13 +222,13 @@ def test_a_run_that_goes_dead_is_announced_to_run_dead_subscribers(two_tenants: 
         run = runs.enqueue(
             actor=north.actor(Role.SDR), agent=AgentName.SDR, subject_id=lead_id, max_attempts=1
         )
-        assert worker.claim_next("doomed", lease_s=30) is not None
+        assert run_lease.claim_next("doomed", lease_s=30) is not None
         with UnitOfWork(None) as uow:  # the worker died: its lease ran out
             uow.session.execute(
                 update(AgentRun).values(lease_expires_at=utcnow() - timedelta(seconds=1))
             )
             uow.commit()
-        assert worker.claim_next("next", lease_s=30) is None
+        assert run_lease.claim_next("next", lease_s=30) is None
         delivery.drain(worker_id="w1", now=utcnow())
     [body] = box.bodies()
     assert body["type"] == "run.dead" and body["data"]["run_id"] == run.id

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from cli import main as revo
 from domain.enums import AgentName, LLMOutcome, Role, RunStatus
 from domain.models import AgentRun, AuditEntry, LLMCall, ReviewItem
-from services import db, logs, runs, worker
+from services import db, logs, run_lease, runs, worker
 from services.agents import runner
 from services.config import get_settings
 from services.errors import InvalidTransition
@@ -194,7 +194,7 @@ def test_cancelling_a_running_run_discards_its_results(
 ) -> None:
     actor = two_tenants[0].actor(Role.SDR)
     [run_id] = enqueue_leads(two_tenants[0], 1)
-    claim = worker.claim_next("w", lease_s=30)
+    claim = run_lease.claim_next("w", lease_s=30)
     assert claim is not None and claim.run_id == run_id
     runs.cancel(actor=actor, run_id=run_id)
     assert runner.execute(claim) is RunStatus.CANCELLED
@@ -206,8 +206,8 @@ def test_expired_lease_is_reclaimed_and_the_stale_worker_writes_nothing(
     llm: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
 ) -> None:
     [run_id] = enqueue_leads(two_tenants[0], 1)
-    stale = worker.claim_next("stalled-worker", lease_s=0.2)
-    assert stale is not None and worker.claim_next("other", lease_s=30) is None
+    stale = run_lease.claim_next("stalled-worker", lease_s=0.2)
+    assert stale is not None and run_lease.claim_next("other", lease_s=30) is None
     time.sleep(0.3)
     assert worker.run_worker(worker_id="healthy", once=True) == 1
     assert runner.execute(stale) is RunStatus.CANCELLED
@@ -220,9 +220,9 @@ def test_a_run_whose_lease_expires_on_its_last_attempt_is_dead(
     llm: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
 ) -> None:
     [run_id] = enqueue_leads(two_tenants[0], 1, max_attempts=1)
-    assert worker.claim_next("doomed", lease_s=0.1) is not None
+    assert run_lease.claim_next("doomed", lease_s=0.1) is not None
     time.sleep(0.2)
-    assert worker.claim_next("next", lease_s=30) is None
+    assert run_lease.claim_next("next", lease_s=30) is None
     run = runs.get_run(actor=two_tenants[0].actor(Role.ADMIN), run_id=run_id)
     assert run.status is RunStatus.DEAD and run.error and "stopped without finishing" in run.error
 
