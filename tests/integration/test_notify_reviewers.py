@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,6 @@ from domain.enums import (
 )
 from domain.models import AgentRun, OutboxMessage
 from services import review, run_lease, runs
-from services.config import get_settings
 from services.errors import InvalidInput
 from services.notify import channels, delivery, jobs, prefs
 from services.notify.channels import ChannelCreate
@@ -83,24 +83,19 @@ def test_the_triggering_user_hears_that_their_item_was_rejected(two_tenants: Pai
 
 
 def test_a_down_smtp_server_never_blocks_a_decision(
-    two_tenants: Pair, monkeypatch: pytest.MonkeyPatch
+    two_tenants: Pair, settings: Callable[..., None]
 ) -> None:
     north, _ = two_tenants
-    monkeypatch.setenv("REVO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("REVO_SMTP_PORT", "9")  # nothing listens there
-    get_settings.cache_clear()
-    try:
-        item = rs.draft(north.tenant.id, K.DEAL_PROPOSAL, rs.deal(north.tenant.id))
-        result = review.reject(
-            actor=north.actor(Role.SALES),
-            item_id=item.id,
-            seen_version=item.row_version,
-            reason_code=ReasonCode.NOT_NEEDED,
-        )
-        assert result.ok
-        delivery.deliver_due(worker_id="w1", now=utcnow())
-    finally:
-        get_settings.cache_clear()
+    settings(smtp_host="127.0.0.1", smtp_port=9)  # nothing listens there
+    item = rs.draft(north.tenant.id, K.DEAL_PROPOSAL, rs.deal(north.tenant.id))
+    result = review.reject(
+        actor=north.actor(Role.SALES),
+        item_id=item.id,
+        seen_version=item.row_version,
+        reason_code=ReasonCode.NOT_NEEDED,
+    )
+    assert result.ok
+    delivery.deliver_due(worker_id="w1", now=utcnow())
     pending = [m for m in ns.messages() if m.user_id]
     assert pending and {m.status for m in pending} == {OutboxStatus.PENDING}
     assert all("SMTP delivery failed" in (m.last_error or "") for m in pending)

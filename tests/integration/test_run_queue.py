@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,22 +23,14 @@ from domain.enums import AgentName, LLMOutcome, Role, RunStatus
 from domain.models import AgentRun, AuditEntry, LLMCall, ReviewItem
 from services import db, logs, run_lease, runs, worker
 from services.agents import runner
-from services.config import get_settings
 from services.errors import InvalidTransition
 from services.tenants import TenantWithUsers, create_tenant_with_users
 from tests import agent_data
-from tests.conftest import clear_tables
 from tests.scripted_llm import Reply, ScriptedLLM, configured
+from tests.support.databases import clear_tables
+from tests.support.runs import OUTREACH, enqueue_leads
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTREACH = json.dumps(
-    {
-        "subject": "A faster close for Acme",
-        "body": "Hello Ada, I noticed Acme is growing its platform team. Could we talk Tuesday?",
-        "confidence": 0.7,
-        "risk": "low",
-    }
-)
 
 
 @pytest.fixture
@@ -52,15 +44,6 @@ def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedLLM]:
 def count(model: type) -> int:
     with db.session_factory()() as session:
         return len(session.scalars(select(model)).all())
-
-
-def enqueue_leads(tenant: TenantWithUsers, n: int, **kw: int) -> list[int]:
-    actor = tenant.actor(Role.SDR)
-    ids = []
-    for i in range(n):
-        lead_id = agent_data.lead(tenant.tenant.id, email=f"lead{i}@acme.test")
-        ids.append(runs.enqueue(actor=actor, agent=AgentName.SDR, subject_id=lead_id, **kw).id)  # type: ignore[arg-type]
-    return ids
 
 
 def spawn_worker(url: str, name: str, llm: ScriptedLLM, **env: str) -> subprocess.Popen[bytes]:
@@ -113,12 +96,11 @@ def test_failing_run_retries_with_backoff_and_then_is_dead(
 def test_a_failing_run_logs_json_lines_naming_its_tenant_run_agent_and_worker(
     llm: ScriptedLLM,
     two_tenants: tuple[TenantWithUsers, TenantWithUsers],
-    monkeypatch: pytest.MonkeyPatch,
+    settings: Callable[..., None],
 ) -> None:
     llm.answers["OutreachDraft"] = '{"subject": "x"}'
     [run_id] = enqueue_leads(two_tenants[0], 1, max_attempts=1)
-    monkeypatch.setenv("REVO_LOG_FORMAT", "json")
-    get_settings.cache_clear()
+    settings(log_format="json")
     logger = logging.getLogger(logs.LOGGER)
     saved = logger.handlers, logger.propagate, logger.level
     out = io.StringIO()

@@ -12,7 +12,7 @@ from domain.enums import Role
 from services.tenants import TenantWithUsers
 from tests.integration.ollama_peer import OllamaPeer
 from tests.scripted_llm import configured
-from tests.ui.test_shell import open_page
+from tests.support import apptest as ui
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 PAGE = "pages/models.py"
@@ -30,7 +30,7 @@ def peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[OllamaPeer]:
 def test_an_admin_sees_the_models_tries_one_and_deletes_another(
     app: AppTest, two_tenants: Pair, peer: OllamaPeer
 ) -> None:
-    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
     table = app.dataframe[0].value
     assert list(table["Model"]) == ["llama3.2:latest", "qwen2.5:7b"]
     assert list(table["Loaded"]) == ["yes", "no"] and set(table["Quantisation"]) == {"Q4_K_M"}
@@ -55,7 +55,7 @@ def test_a_pull_goes_on_while_the_admin_is_on_another_page_and_shows_its_progres
     app: AppTest, two_tenants: Pair, peer: OllamaPeer
 ) -> None:
     peer.hold_pull = threading.Event()
-    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
     next(t for t in app.text_input if t.label == "Pull a model").input("phi3:mini")
     app.button(key="FormSubmitter:pull_model-Pull").click().run()
     assert peer.pull_halfway.wait(5)
@@ -75,7 +75,7 @@ def test_an_openai_only_server_says_what_it_cannot_do_and_offers_no_pull(
     app: AppTest, two_tenants: Pair, peer: OllamaPeer
 ) -> None:
     peer.native_api = False
-    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
     notice = app.info[0].value
     assert "only the OpenAI API" in notice and "pulling models" in notice
     assert not any(b.label in ("Pull", "Delete") for b in app.button)
