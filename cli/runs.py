@@ -74,14 +74,14 @@ def worker_command(
     ] = None,
 ) -> None:
     """Claim and execute agent runs until stopped (SIGTERM/SIGINT finish the current run)."""
-    from services import logs, worker  # the LLM client behind it is slow to import
+    from services import logs, run_lease, worker  # the LLM client behind it is slow to import
 
     logs.configure()
     maintenance.connect(url=maintenance.database_url())
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    wid = id or worker.default_worker_id()
+    wid = id or run_lease.default_worker_id()
     note(f"worker {wid} started")
     done = worker.run_worker(worker_id=wid, once=once, stop=stop)
     note(f"worker {wid} stopped after {done} run(s)")

@@ -9,9 +9,27 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 AUTH_MODES = {"disabled", "demo", "oidc", "password", "proxy"}
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-secret"}
+DATABASE_BACKENDS = {"sqlite", "postgresql"}
+
+
+def parse_database_url(raw: str) -> URL:
+    """The database URL (PostgreSQL on psycopg), or ValueError saying what is wrong with it."""
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise ValueError(f"{raw!r} is not a database URL: {exc}") from exc
+    if url.get_backend_name() not in DATABASE_BACKENDS:
+        raise ValueError(
+            f"uses {url.get_backend_name()!r}; use sqlite:/// or postgresql+psycopg://"
+        )
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
 
 
 class Settings(BaseSettings):
@@ -162,6 +180,15 @@ class Settings(BaseSettings):
         if "disabled" in modes and len(modes) > 1:
             raise ValueError("REVO_AUTH_MODE=disabled cannot be combined with another mode")
         return ",".join(sorted(modes))
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            parse_database_url(value)
+        except ValueError as exc:
+            raise ValueError(f"REVO_DATABASE_URL {exc}") from exc
+        return value
 
     @field_validator(
         "smtp_host",

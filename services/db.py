@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Select, create_engine, event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from services import scoping
-from services.config import get_settings
+from services.config import get_settings, parse_database_url
 from services.errors import InvalidInput
 
 SessionFactory = Callable[[], Session]
@@ -22,17 +21,9 @@ SessionFactory = Callable[[], Session]
 def parse_url(raw: str) -> URL:
     """The database URL, or InvalidInput naming what is wrong with it."""
     try:
-        url = make_url(raw)
-    except ArgumentError as exc:
-        raise InvalidInput(f"REVO_DATABASE_URL {raw!r} is not a database URL: {exc}") from exc
-    if url.get_backend_name() not in {"sqlite", "postgresql"}:
-        raise InvalidInput(
-            f"REVO_DATABASE_URL uses {url.get_backend_name()!r}; use sqlite:/// or "
-            "postgresql+psycopg://"
-        )
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
-        url = url.set(drivername="postgresql+psycopg")
-    return url
+        return parse_database_url(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"REVO_DATABASE_URL {exc}") from exc
 
 
 def absolute_url(raw: str) -> URL:

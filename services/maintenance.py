@@ -59,12 +59,14 @@ def check_settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            (f"REVO_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
-            + e["msg"].removeprefix("Value error, ")
-            for e in exc.errors()
-        )
+        problems = "; ".join(_problem(e["loc"], e["msg"]) for e in exc.errors())
         raise InvalidSettings(f"Bad setting: {problems}") from exc
+
+
+def _problem(loc: tuple[int | str, ...], msg: str) -> str:
+    msg = msg.removeprefix("Value error, ")
+    name = f"REVO_{'_'.join(str(p) for p in loc).upper()}" if loc else ""
+    return msg if not name or msg.startswith(name) else f"{name}: {msg}"
 
 
 def database_url() -> str:

@@ -7,30 +7,17 @@ with empty tables (they are cleared after every test), so tests may commit as re
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
-from domain.base import Base
-from services import audit_guards, db, migrate
+from services import db, migrate
 from services.config import get_settings
 from services.tenants import TenantWithUsers, create_tenant_with_users
+from tests.support.databases import IN_CI, clear_tables, throwaway_postgres
 
-PG_ADMIN_URL = os.environ.get(
-    "REVO_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # AppTest runs app.py inside pytest: its embedded worker must not claim other tests' runs.
 os.environ.setdefault("REVO_EMBEDDED_WORKER", "false")
-
-
-def _pg_unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"PostgreSQL is required in CI but unavailable: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL unavailable on 127.0.0.1:5432: {reason}")
 
 
 @pytest.fixture(scope="session")
@@ -42,37 +29,9 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    name = f"revo_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        _pg_unavailable(str(exc.orig).strip().splitlines()[0])
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with throwaway_postgres("revo_test") as url:
         migrate.upgrade(url)
         yield url
-    finally:
-        db.get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def clear_tables(url: str) -> None:
-    engine = db.get_engine(url)
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            # The audit is append-only (triggers): lift the guards to empty it, then restore them.
-            audit_guards.remove(conn)
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
-            audit_guards.install(conn)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -96,12 +55,38 @@ def two_tenants(db_url: str) -> tuple[TenantWithUsers, TenantWithUsers]:
 
 
 @pytest.fixture
-def demo_auth(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set REVO_* settings for this test, settings(llm_model="mistral") (None unsets one); the
+    process's cached settings are read afresh after each call and again after the test."""
+
+    def _set(**values: object) -> None:
+        for name, value in values.items():
+            if value is None:
+                monkeypatch.delenv(f"REVO_{name.upper()}", raising=False)
+            else:
+                monkeypatch.setenv(f"REVO_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    get_settings.cache_clear()
+    yield _set
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def demo_auth(settings: Callable[..., None]) -> None:
     """Settings with demo sign-in turned on (as `revo up` does)."""
-    monkeypatch.setenv("REVO_AUTH_MODE", "demo")
-    get_settings.cache_clear()
+    settings(auth_mode="demo")
+
+
+@pytest.fixture
+def loopback() -> Iterator[None]:
+    """The console listening on 127.0.0.1, as `revo up` starts it."""
+    from streamlit import config as st_config
+
+    previous = st_config.get_option("server.address")
+    st_config.set_option("server.address", "127.0.0.1")
     yield
-    get_settings.cache_clear()
+    st_config.set_option("server.address", previous)
 
 
 @pytest.fixture(autouse=True)
@@ -127,17 +112,13 @@ def _own_audit_anchor_file(
 
 
 @pytest.fixture
-def auth_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+def auth_mode(settings: Callable[..., None]) -> Callable[..., None]:
     """Set REVO_AUTH_MODE (and any other REVO_* setting) for this test: auth_mode("password")."""
 
-    def _set(mode: str, **settings: str) -> None:
-        monkeypatch.setenv("REVO_AUTH_MODE", mode)
-        for name, value in settings.items():
-            monkeypatch.setenv(f"REVO_{name.upper()}", value)
-        get_settings.cache_clear()
+    def _set(mode: str, **values: str) -> None:
+        settings(auth_mode=mode, **values)
 
-    yield _set
-    get_settings.cache_clear()
+    return _set
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.console_server import free_port
+from tests.support.console import free_port
 
 CLIENT_ID = "revo-console"
 CLIENT_SECRET = "test-client-secret-that-is-long-enough"

@@ -32,15 +32,11 @@ from services.notify import events as notify_events
 from services.review import drafts as review_drafts
 from services.review import items as review_items
 from services.review import policy as policies
+from services.run_lease import Claim, Heartbeat, Waiting
 from services.uow import UnitOfWork
-from services.worker import Claim, Heartbeat
 
 log = logging.getLogger(__name__)
 S = RunStatus
-
-
-# execute()'s answer when the run went back to wait for an unreachable model (status retrying).
-WAITING = "waiting"
 
 
 class _LeaseLost(Exception):
@@ -204,14 +200,14 @@ def _prepare(claim: Claim) -> tuple[Inputs, prompts.PromptRead]:
     return inputs, prompt
 
 
-def execute(claim: Claim) -> RunStatus | str:
+def execute(claim: Claim) -> RunStatus | Waiting:
     """Run a claimed run to its next status (succeeded, retrying, dead, cancelled if lost),
-    or WAITING when the model is unreachable and the run waits for it."""
+    or Waiting.FOR_MODEL when the model is unreachable and the run waits for it."""
     with logs.bound(tenant_id=claim.tenant_id, run_id=claim.run_id, agent=claim.agent.value):
         return _execute(claim)
 
 
-def _execute(claim: Claim) -> RunStatus | str:
+def _execute(claim: Claim) -> RunStatus | Waiting:
     agent = AGENTS[claim.agent]
     started = time.perf_counter()
     try:
@@ -240,7 +236,7 @@ def _execute(claim: Claim) -> RunStatus | str:
         return _fail(claim, exc, permanent=False, waiting=False)
     except LLMUnavailable as exc:  # nobody home: wait without using up the run's attempts
         _fail(claim, exc, permanent=False, waiting=True)
-        return WAITING
+        return Waiting.FOR_MODEL
     except Exception as exc:  # any other failure: retried with backoff until max attempts
         log.warning(
             "run %s failed: %s", claim.run_id, exc, exc_info=not isinstance(exc, ServiceError)

@@ -14,12 +14,6 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from api import create_app, ops
-from domain.enums import Role
-from services import api_tokens
-from services.api_tokens import ApiTokenCreate, Scope
-from services.tenants import TenantWithUsers
-
-ALL_SCOPES = list(Scope)
 
 
 def _free_port() -> int:
@@ -67,32 +61,3 @@ def server() -> Iterator[LiveServer]:
 def http(server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
-
-
-def make_token(tenant: TenantWithUsers, scopes: list[Scope] | None = None, **kw: object) -> str:
-    created = api_tokens.create_token(
-        actor=tenant.actor(Role.ADMIN),
-        token_in=ApiTokenCreate(name="agent", scopes=scopes or ALL_SCOPES, **kw),  # type: ignore[arg-type]
-    )
-    return created.secret
-
-
-def bearer(secret: str, key: str | None = None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {secret}"}
-    if key:
-        headers["Idempotency-Key"] = key
-    return headers
-
-
-ACTION = {
-    "kind": "action",
-    "subject": {"type": "github_pr", "id": "acme/web#42", "label": "PR 42"},
-    "action": {
-        "title": "Merge PR 42",
-        "summary": "Bump the API client",
-        "data": {"repo": "acme/web", "pr": 42},
-        "display": "key_value",
-    },
-    "amount": 120.0,
-    "risk": "medium",
-}

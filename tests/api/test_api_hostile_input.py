@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.tenants import TenantWithUsers
-from tests.api.conftest import ACTION, bearer, make_token
+from tests.support.api_tokens import ACTION, bearer, make_token
 
 Tenants = tuple[TenantWithUsers, TenantWithUsers]
 

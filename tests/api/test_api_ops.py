@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from services.config import get_settings
 from services.tenants import TenantWithUsers
 
 
 @pytest.fixture
-def metrics_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("REVO_METRICS_TOKEN", "scrape-me")
-    get_settings.cache_clear()
-    yield "scrape-me"
-    get_settings.cache_clear()
+def metrics_token(settings: Callable[..., None]) -> str:
+    settings(metrics_token="scrape-me")
+    return "scrape-me"
 
 
 def test_healthz_and_readyz_report_each_check(http: httpx.Client, db_url: str) -> None:
@@ -41,20 +38,16 @@ def test_readyz_is_503_when_migrations_are_behind(http: httpx.Client, db_url: st
 
 
 def test_metrics_are_off_without_a_token_and_guarded_with_one(
-    http: httpx.Client, db_url: str, monkeypatch: pytest.MonkeyPatch
+    http: httpx.Client, db_url: str, settings: Callable[..., None]
 ) -> None:
     assert http.get("/metrics").status_code == 404
-    monkeypatch.setenv("REVO_METRICS_TOKEN", "scrape-me")
-    get_settings.cache_clear()
-    try:
-        assert http.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        r = http.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
-        assert r.status_code == 200
-        assert 'revo_review_items{status="pending"}' in r.text
-        assert 'revo_notify_outbox{status="dead"} 0.0' in r.text
-        assert "revo_api_request_seconds_bucket" in r.text or "revo_agent_runs" in r.text
-    finally:
-        get_settings.cache_clear()
+    settings(metrics_token="scrape-me")
+    assert http.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    r = http.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert r.status_code == 200
+    assert 'revo_review_items{status="pending"}' in r.text
+    assert 'revo_notify_outbox{status="dead"} 0.0' in r.text
+    assert "revo_api_request_seconds_bucket" in r.text or "revo_agent_runs" in r.text
 
 
 def test_readyz_says_when_notifications_wait_too_long(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import httpx
 import psycopg
@@ -14,12 +14,10 @@ from sqlalchemy import create_engine, text
 from domain.enums import ReasonCode, Role
 from services import api_tokens, audit, db
 from services import review as reviews
-from services.config import get_settings
 from services.errors import PermissionDenied
 from services.review import replica_signals, signals
 from services.tenants import TenantWithUsers
-from tests.api.conftest import ACTION, bearer, make_token
-from tests.ui.conftest import loopback  # noqa: F401  (the AppTest decision test)
+from tests.support.api_tokens import ACTION, bearer, make_token
 
 Tenants = tuple[TenantWithUsers, TenantWithUsers]
 PROBLEM = "application/problem+json"
@@ -109,12 +107,10 @@ def test_another_tenants_token_sees_nothing_of_an_item(
 
 
 @pytest.fixture
-def slow_reread(monkeypatch: pytest.MonkeyPatch) -> Iterator[float]:
+def slow_reread(settings: Callable[..., None]) -> float:
     """Waiters re-read the database only every 60 s: only the in-process wake-up is fast."""
-    monkeypatch.setenv("REVO_API_WAIT_REREAD_S", "60")
-    get_settings.cache_clear()
-    yield 60.0
-    get_settings.cache_clear()
+    settings(api_wait_reread_s=60)
+    return 60.0
 
 
 def _until_waiting(item_id: int, waiter: threading.Thread) -> None:
@@ -171,10 +167,9 @@ def test_long_poll_wakes_at_once_when_a_reviewer_approves_with_the_edited_payloa
 
 
 def test_a_waiter_still_sees_a_decision_made_by_another_process_on_its_reread(
-    http: httpx.Client, two_tenants: Tenants, monkeypatch: pytest.MonkeyPatch
+    http: httpx.Client, two_tenants: Tenants, settings: Callable[..., None]
 ) -> None:
-    monkeypatch.setenv("REVO_API_WAIT_REREAD_S", "0.2")
-    get_settings.cache_clear()
+    settings(api_wait_reread_s=0.2)
     north, _ = two_tenants
     secret = make_token(north)
     item = _submit(http, secret, "wait-x").json()
@@ -186,7 +181,6 @@ def test_a_waiter_still_sees_a_decision_made_by_another_process_on_its_reread(
         )
     changed_at = time.monotonic()
     waiter.join(timeout=30)
-    get_settings.cache_clear()
     assert answer["body"]["status"] == "approved"  # type: ignore[index]
     assert float(answer["at"]) - changed_at < 1.5  # type: ignore[arg-type]
 
@@ -397,13 +391,13 @@ def test_a_reviewer_approving_on_the_console_page_wakes_the_waiting_agent(
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from tests.ui.conftest import APP
-    from tests.ui.test_shell import open_page
+    from tests.support import apptest as ui
+    from tests.support.apptest import APP
 
     north, _ = two_tenants
     secret = make_token(north)
     item = _submit(http, secret, "wait-page").json()
-    app = open_page(
+    app = ui.open_page(
         AppTest.from_file(APP, default_timeout=30),
         north.users[Role.REVIEWER].id,
         "pages/review_queue.py",

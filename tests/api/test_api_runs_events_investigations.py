@@ -7,7 +7,7 @@ import httpx
 from services.api_tokens import Scope
 from services.tenants import TenantWithUsers
 from tests import agent_data
-from tests.api.conftest import bearer, make_token
+from tests.support.api_tokens import bearer, make_token
 
 Tenants = tuple[TenantWithUsers, TenantWithUsers]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -11,19 +11,16 @@ from sqlalchemy import text
 
 from domain.enums import Role
 from services import audit, db
-from services.config import get_settings
 from services.tenants import TenantWithUsers
-from tests.api.conftest import ACTION, bearer, make_token
+from tests.support.api_tokens import ACTION, bearer, make_token
 
 Tenants = tuple[TenantWithUsers, TenantWithUsers]
 
 
 @pytest.fixture
-def tenant_limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
-    monkeypatch.setenv("REVO_API_TENANT_RATE_PER_MINUTE", "4")
-    get_settings.cache_clear()
-    yield 4
-    get_settings.cache_clear()
+def tenant_limit(settings: Callable[..., None]) -> int:
+    settings(api_tenant_rate_per_minute=4)
+    return 4
 
 
 def test_a_tokens_reads_are_audited_with_its_id_route_and_answer(

@@ -13,7 +13,7 @@ from revo_client import NotApproved, RevoClient, require_approval
 from services import review as reviews
 from services.review import ReviewQueueFilter, ReviewStatus
 from services.tenants import TenantWithUsers
-from tests.api.conftest import make_token
+from tests.support.api_tokens import make_token
 
 Tenants = tuple[TenantWithUsers, TenantWithUsers]
 

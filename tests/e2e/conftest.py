@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
+from domain.enums import ReviewKind
+from services import db, migrate
+from services.tenants import create_tenant_with_users
+from tests.integration import review_support as rs
+from tests.support.console import ROOT, free_port, wait_healthy
+from tests.support.databases import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,31 +29,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the console exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"the console did not become healthy:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`revo up` on an empty SQLite file: migrate, seed demo data, serve on loopback."""
     workdir = tmp_path_factory.mktemp("console")
-    port = _free_port()
+    port = free_port()
     log = workdir / "console.log"
     env = {
         **os.environ,
@@ -65,7 +45,7 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log, timeout=90)
+        wait_healthy(url, proc, log, timeout=90)
         yield url
     finally:
         proc.terminate()
@@ -87,3 +67,37 @@ def browser() -> Iterator[object]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def queue_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A console on loopback over a SQLite file holding a tenant and two outreach drafts."""
+    workdir = tmp_path_factory.mktemp("review-console")
+    url = f"sqlite:///{workdir / 'revo.db'}"
+    migrate.upgrade(url)
+    db.configure(url)
+    acme = create_tenant_with_users(slug="acme", name="Acme Robotics", email_domain="acme.test")
+    t = acme.tenant.id
+    item = rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
+    rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t, email="max@example.test"), label="Max")
+    port = free_port()
+    log = workdir / "console.log"
+    env = {**os.environ, "REVO_AUTH_MODE": "demo", "REVO_DATABASE_URL": url}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    console = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(console, proc, log, timeout=90)
+        yield console, item.id
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        db.configure(url)

@@ -21,8 +21,8 @@ from domain.models import Contract, NegotiationRound, Tenant
 from services import db, migrate
 from services.tenants import create_tenant_with_users
 from services.uow import UnitOfWork
-from tests.e2e.conftest import ROOT, _free_port, _wait_healthy
 from tests.integration import review_support as rs
+from tests.support.console import ROOT, free_port, wait_healthy
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(os.environ.get("REVO_CARD_SHOTS", "/tmp"))
@@ -74,7 +74,7 @@ def cards_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
             "explanation": "The deploy 12 min before onset shipped a 10 rps limit.",
             "event_ids": [3, 5], "summary": "One change fits the onset."}).id,
     }  # fmt: skip
-    port = _free_port()
+    port = free_port()
     log = workdir / "console.log"
     env = {**os.environ, "REVO_AUTH_MODE": "demo", "REVO_DATABASE_URL": url}
     cmd = [
@@ -86,7 +86,7 @@ def cards_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     console = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(console, proc, log, timeout=90)
+        wait_healthy(console, proc, log, timeout=90)
         yield console, ids
     finally:
         proc.terminate()

@@ -22,8 +22,8 @@ from domain.models import AgentRun, ReviewItem
 from services import db, migrate
 from services.tenants import TenantWithUsers, create_tenant_with_users
 from tests import agent_data
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, _wait_healthy
 from tests.scripted_llm import ScriptedLLM
+from tests.support.console import ARTIFACTS, ROOT, free_port, wait_healthy
 
 pytestmark = pytest.mark.e2e
 DUNNING = {
@@ -45,7 +45,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Ten
     acme = create_tenant_with_users(slug="acme", name="Acme Robotics", email_domain="acme.test")
     agent_data.overdue_invoice(acme.tenant.id)
     llm = ScriptedLLM(answers={"DunningDraft": json.dumps(DUNNING)})
-    port = _free_port()
+    port = free_port()
     log = workdir / "console.log"
     env = {
         **os.environ,
@@ -65,7 +65,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Ten
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc, log, timeout=90)
+        wait_healthy(f"http://127.0.0.1:{port}", proc, log, timeout=90)
         yield f"http://127.0.0.1:{port}", acme
     finally:
         proc.terminate()

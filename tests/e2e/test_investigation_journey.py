@@ -21,8 +21,8 @@ from services.investigations import correlation
 from services.investigations import service as investigations
 from services.investigations.dto import InvestigationCreate
 from services.tenants import create_tenant_with_users
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, _wait_healthy
 from tests.integration.event_factory import add_events, event
+from tests.support.console import ARTIFACTS, ROOT, free_port, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,7 @@ def incident_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
             event(EventSource.LOGS, "log_error", detected - 3 * m, "checkout", "502 from payments"),
         ],
     )
-    port = _free_port()
+    port = free_port()
     log = workdir / "console.log"
     env = {
         **os.environ,
@@ -88,7 +88,7 @@ def incident_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc, log, timeout=90)
+        wait_healthy(f"http://127.0.0.1:{port}", proc, log, timeout=90)
         yield f"http://127.0.0.1:{port}", (reviewer, inv.id, deploy_id)
     finally:
         proc.terminate()

@@ -36,10 +36,10 @@ from services.investigations import service as investigations
 from services.investigations.dto import InvestigationCreate, Severity
 from services.tenants import create_tenant_with_users
 from services.uow import UnitOfWork
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, _wait_healthy
 from tests.hostile import EVIL_HOST, HOSTILE, normalised
 from tests.integration import review_support as rs
 from tests.integration.event_factory import add_events, event
+from tests.support.console import ARTIFACTS, ROOT, free_port, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -113,7 +113,7 @@ def hostile_console(
             )
         )
         uow.commit()
-    port = _free_port()
+    port = free_port()
     log = workdir / "console.log"
     env = {**os.environ, "REVO_AUTH_MODE": "demo", "REVO_DATABASE_URL": url,
            "REVO_EMBEDDED_WORKER": "false"}  # fmt: skip
@@ -126,7 +126,7 @@ def hostile_console(
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     console = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(console, proc, log, timeout=90)
+        wait_healthy(console, proc, log, timeout=90)
         yield console, {"investigation": inv.id, "item": item.id}
     finally:
         proc.terminate()

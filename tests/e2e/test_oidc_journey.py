@@ -16,11 +16,10 @@ from domain.enums import ReviewKind, Role
 from domain.models import AuthSession, User
 from services import db, migrate, people, tenants
 from services.uow import UnitOfWork
-from tests.console_server import running_console
-from tests.e2e.conftest import ARTIFACTS
 from tests.integration import review_support as rs
 from tests.integration.sign_in_support import actions
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Person, Provider, running_provider
+from tests.support.console import ARTIFACTS, running_console
 
 pytestmark = pytest.mark.e2e
 HOME = "Revo Console"

@@ -12,8 +12,7 @@ from pydantic import SecretStr
 
 from domain.enums import Role
 from services import db, migrate, people, tenants
-from tests.console_server import running_console
-from tests.e2e.conftest import ARTIFACTS
+from tests.support.console import ARTIFACTS, running_console
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "amber-Falcon-rides-97"

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from services import db, migrate
 from services.tenants import create_tenant_with_users
-from tests.e2e.conftest import ROOT, _free_port, _wait_healthy
+from tests.support.console import ROOT, free_port, wait_healthy
 
 pytestmark = pytest.mark.e2e
 SECRET = "proxy-shared-secret-0123456789abcdef"
@@ -28,7 +28,7 @@ def proxied_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     migrate.upgrade(url)
     db.configure(url)
     create_tenant_with_users(slug="acme", name="Acme Robotics", email_domain="acme.test")
-    port = _free_port()
+    port = free_port()
     log = workdir / "console.log"
     env = {
         **os.environ,
@@ -45,7 +45,7 @@ def proxied_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}", proc, log, timeout=90)
+        wait_healthy(f"http://127.0.0.1:{port}", proc, log, timeout=90)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -2,57 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from domain.enums import ReviewKind, ReviewStatus, Role
-from services import db, migrate, review
-from services.tenants import create_tenant_with_users
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, _wait_healthy
-from tests.integration import review_support as rs
+from domain.enums import ReviewStatus, Role
+from services import review
+from tests.support.console import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def queue_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """A console on loopback over a SQLite file holding a tenant and two outreach drafts."""
-    workdir = tmp_path_factory.mktemp("review-console")
-    url = f"sqlite:///{workdir / 'revo.db'}"
-    migrate.upgrade(url)
-    db.configure(url)
-    acme = create_tenant_with_users(slug="acme", name="Acme Robotics", email_domain="acme.test")
-    t = acme.tenant.id
-    item = rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
-    rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t, email="max@example.test"), label="Max")
-    port = _free_port()
-    log = workdir / "console.log"
-    env = {**os.environ, "REVO_AUTH_MODE": "demo", "REVO_DATABASE_URL": url}
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    console = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(console, proc, log, timeout=90)
-        yield console, item.id
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        db.configure(url)
 
 
 def test_reviewer_edits_and_approves_a_draft_and_sees_it_leave_the_pending_list(

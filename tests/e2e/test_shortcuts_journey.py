@@ -9,13 +9,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_review_journey import queue_console  # noqa: F401  (its own console here)
-
 pytestmark = pytest.mark.e2e
 
 
 def test_typing_never_decides_and_a_approves_with_no_field_focused(
-    queue_console: tuple[str, int],  # noqa: F811
+    queue_console: tuple[str, int],
     browser: Any,
 ) -> None:
     console, item_id = queue_console

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.support.console import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from services.config import get_settings
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -21,15 +19,12 @@ def iso(moment: datetime) -> str:
 
 
 @pytest.fixture
-def ingest_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def ingest_root(tmp_path: Path, settings: Callable[..., None]) -> Path:
     """An ingest root (REVO_INGEST_ROOTS), with retries that do not sleep."""
     root = tmp_path / "ingest"
     root.mkdir()
-    monkeypatch.setenv("REVO_INGEST_ROOTS", str(root))
-    monkeypatch.setenv("REVO_INGEST_RETRY_BACKOFF_S", "0")
-    get_settings.cache_clear()
-    yield root
-    get_settings.cache_clear()
+    settings(ingest_roots=root, ingest_retry_backoff_s=0)
+    return root
 
 
 def git(repo: Path, *args: str, when: datetime | None = None) -> str:

@@ -18,10 +18,8 @@ from services import audit, audit_guards, audit_integrity, db, migrate
 from services.scoping import AuditImmutable
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
-from tests.integration import test_migrations
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
-empty_url = test_migrations.empty_url  # the fixture: a database no migration has touched
 runner = CliRunner()
 
 

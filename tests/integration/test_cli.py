@@ -14,20 +14,16 @@ import os
 import pty
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
 from cli.app import main as revo_main
 from services import db, migrate
 from services.config import get_settings
 from services.tenants import TenantWithUsers
-from tests.conftest import PG_ADMIN_URL, _pg_unavailable
 from tests.scripted_llm import ScriptedLLM, refused_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,37 +75,13 @@ def _scalar(url: str, sql: str) -> object:
         return conn.execute(text(sql)).scalar()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own (empty, not migrated), for commands that drop things."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'own.db'}"
-        return
-    name = f"revo_cli_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        _pg_unavailable(str(exc.orig).strip().splitlines()[0])
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        db.get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture
-def populated_url(fresh_url: str) -> str:
+def populated_url(empty_url: str) -> str:
     """The test's own database, migrated and holding the demo tenants."""
-    migrate.upgrade(fresh_url)
-    seeded = revo("seed", "demo", url=fresh_url)
+    migrate.upgrade(empty_url)
+    seeded = revo("seed", "demo", url=empty_url)
     assert seeded.returncode == 0, seeded.stderr
-    return fresh_url
+    return empty_url
 
 
 def test_upgrade_seed_and_a_second_seed_is_refused_without_changes(tmp_path: Path) -> None:
@@ -183,12 +155,12 @@ def test_every_command_has_help() -> None:
 
 
 @pytest.mark.parametrize("action", ["upgrade", "downgrade"])
-def test_an_unknown_revision_is_one_line_and_changes_nothing(fresh_url: str, action: str) -> None:
-    migrate.upgrade(fresh_url)
+def test_an_unknown_revision_is_one_line_and_changes_nothing(empty_url: str, action: str) -> None:
+    migrate.upgrade(empty_url)
     extra = ("--yes",) if action == "downgrade" else ()
-    line = _one_error_line(revo("db", action, "nosuchrev", *extra, url=fresh_url))
+    line = _one_error_line(revo("db", action, "nosuchrev", *extra, url=empty_url))
     assert "'nosuchrev'" in line
-    assert migrate.current(fresh_url) == migrate.head()
+    assert migrate.current(empty_url) == migrate.head()
 
 
 def test_a_subject_id_beyond_64_bits_is_refused_as_a_bad_argument(
@@ -254,15 +226,15 @@ def test_downgrade_at_a_terminal_asks_and_a_no_keeps_the_data(populated_url: str
     assert _scalar(populated_url, "SELECT count(*) FROM tenants") == 2
 
 
-def test_downgrade_at_a_terminal_goes_ahead_on_yes_and_with_the_yes_flag(fresh_url: str) -> None:
-    migrate.upgrade(fresh_url)
-    one_step = _at_a_terminal("y\n", fresh_url, "db", "downgrade")
+def test_downgrade_at_a_terminal_goes_ahead_on_yes_and_with_the_yes_flag(empty_url: str) -> None:
+    migrate.upgrade(empty_url)
+    one_step = _at_a_terminal("y\n", empty_url, "db", "downgrade")
     assert one_step.returncode == 0, one_step.stderr
-    assert migrate.current(fresh_url) not in {None, migrate.head()}
-    to_base = revo("db", "downgrade", "base", "--yes", url=fresh_url)
+    assert migrate.current(empty_url) not in {None, migrate.head()}
+    to_base = revo("db", "downgrade", "base", "--yes", url=empty_url)
     assert to_base.returncode == 0, to_base.stderr
     assert to_base.stdout.strip() == "database at base (empty)"
-    assert migrate.current(fresh_url) is None
+    assert migrate.current(empty_url) is None
 
 
 def test_bulk_seeding_refuses_a_tenant_with_real_data_and_writes_nothing(

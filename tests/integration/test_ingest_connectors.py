@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from domain.enums import EventSource, Role
 from domain.models import Event, QuarantinedRecord
-from services.config import get_settings
 from services.ingest import service as ingest
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
@@ -185,11 +184,10 @@ def test_spans_give_slow_and_failed_span_events(two_tenants: Pair, ingest_root: 
 
 
 def test_the_slow_span_threshold_is_a_setting(
-    two_tenants: Pair, ingest_root: Path, monkeypatch: pytest.MonkeyPatch
+    two_tenants: Pair, ingest_root: Path, settings: Callable[..., None]
 ) -> None:
     north, _ = two_tenants
-    monkeypatch.setenv("REVO_INGEST_SLOW_SPAN_MS", "25")
-    get_settings.cache_clear()
+    settings(ingest_slow_span_ms=25)
     report = ingest.ingest_file(
         actor=north.actor(Role.ADMIN),
         source=EventSource.TRACES,

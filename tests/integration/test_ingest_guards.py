@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,6 @@ from cli.app import main as revo
 from domain.base import utcnow
 from domain.enums import BreakerState, EventSource, QuarantineStatus, Role
 from domain.models import Event, QuarantinedRecord
-from services.config import get_settings
 from services.errors import InvalidInput, PermissionDenied
 from services.ingest import quarantine
 from services.ingest import service as ingest
@@ -149,10 +149,9 @@ def test_paths_outside_the_ingest_roots_are_refused_with_a_clear_message(
 
 
 def test_files_and_uploads_over_the_size_cap_are_refused(
-    two_tenants: Pair, ingest_root: Path, monkeypatch: pytest.MonkeyPatch
+    two_tenants: Pair, ingest_root: Path, settings: Callable[..., None]
 ) -> None:
-    monkeypatch.setenv("REVO_INGEST_MAX_UPLOAD_MB", "0.001")
-    get_settings.cache_clear()
+    settings(ingest_max_upload_mb="0.001")
     admin = two_tenants[0].actor(Role.ADMIN)
     (ingest_root / "big.log").write_text((log_line(T0, "a") + "\n") * 50)
     with pytest.raises(InvalidInput, match=r"the limit is 0\.001 MB"):
@@ -171,7 +170,7 @@ def test_files_and_uploads_over_the_size_cap_are_refused(
 
 
 def test_a_failing_source_is_retried_then_trips_the_breaker_and_recovers_after_cooldown(
-    two_tenants: Pair, ingest_root: Path, monkeypatch: pytest.MonkeyPatch
+    two_tenants: Pair, ingest_root: Path, settings: Callable[..., None]
 ) -> None:
     admin = two_tenants[0].actor(Role.ADMIN)
     (ingest_root / "shop").mkdir()  # not a git repository yet
@@ -184,8 +183,7 @@ def test_a_failing_source_is_retried_then_trips_the_breaker_and_recovers_after_c
     with pytest.raises(CircuitOpen, match="paused after 3 failed attempts"):
         ingest.ingest_git(actor=admin, path="shop")
 
-    monkeypatch.setenv("REVO_INGEST_BREAKER_COOLDOWN_S", "0")
-    get_settings.cache_clear()
+    settings(ingest_breaker_cooldown_s=0)
     (ingest_root / "shop").rmdir()
     make_repo(ingest_root)
     report = ingest.ingest_git(actor=admin, path="shop")
@@ -209,11 +207,10 @@ def test_revo_ingest_command_ingests_a_file_for_a_tenant(
     two_tenants: Pair,
     ingest_root: Path,
     db_url: str,
-    monkeypatch: pytest.MonkeyPatch,
+    settings: Callable[..., None],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("REVO_DATABASE_URL", db_url)
-    get_settings.cache_clear()
+    settings(database_url=db_url)
     (ingest_root / "a.log").write_text(log_line(T0, "a") + "\n{oops\n")
     assert revo(["ingest", "logs", "a.log", "--tenant", "north"]) == 0
     assert "1 new events, 0 already stored, 1 quarantined" in capsys.readouterr().out

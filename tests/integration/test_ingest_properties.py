@@ -13,7 +13,7 @@ import json
 import re
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -25,7 +25,6 @@ from sqlalchemy import select
 
 from domain.enums import EventSource, Role
 from domain.models import Event, QuarantinedRecord
-from services.config import get_settings
 from services.ingest import service as ingest
 from services.ingest.service import IngestReport
 from services.tenants import TenantWithUsers
@@ -42,14 +41,11 @@ PROPERTY = settings(
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def root(tmp_path: Path, settings: Callable[..., None]) -> Path:
     path = tmp_path / "ingest"
     path.mkdir()
-    monkeypatch.setenv("REVO_INGEST_ROOTS", str(path))
-    monkeypatch.setenv("REVO_INGEST_MAX_LINE_BYTES", str(MAX_LINE))
-    get_settings.cache_clear()
-    yield path
-    get_settings.cache_clear()
+    settings(ingest_roots=path, ingest_max_line_bytes=MAX_LINE)
+    return path
 
 
 # Text both engines store: no NUL, no lone surrogates (hypothesis never makes those in text).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Literal
 
 import pytest
 from pydantic import BaseModel, Field
@@ -18,19 +17,7 @@ from services.llm.client import LLMClient, LLMConfig, LLMResult
 from services.llm.recording import CallContext
 from services.tenants import TenantWithUsers
 from tests.scripted_llm import Reply, ScriptedLLM, refused_url
-
-
-class Greeting(BaseModel):
-    subject: str = Field(min_length=3, max_length=100)
-    confidence: float = Field(ge=0, le=1)
-    tone: Literal["formal", "casual"] = "formal"
-
-
-VALID = '{"subject": "Hello there", "confidence": 0.8, "tone": "casual"}'
-MESSAGES = [
-    {"role": "system", "content": "You write greetings."},
-    {"role": "user", "content": "Greet Ada."},
-]
+from tests.support.llm_calls import MESSAGES, VALID, Greeting, only_row
 
 
 @pytest.fixture
@@ -62,13 +49,6 @@ def client(url: str, mode: LLMMode = LLMMode.JSON_SCHEMA, **overrides: float) ->
 
 def ask(url: str, ctx: CallContext, **kw: float) -> LLMResult[Greeting]:
     return client(url, **kw).complete(Greeting, MESSAGES, ctx=ctx)
-
-
-def only_row() -> LLMCall:
-    with db.session_factory()() as session:
-        rows = session.scalars(select(LLMCall)).all()
-    assert len(rows) == 1, rows
-    return rows[0]
 
 
 @pytest.mark.parametrize("mode", list(LLMMode))

@@ -24,9 +24,9 @@ from services.errors import LLMError, LLMTimeout
 from services.llm.client import LLMClient, LLMConfig
 from services.llm.recording import CallContext
 from services.tenants import TenantWithUsers
-from tests.integration.test_llm_client import MESSAGES, VALID, Greeting, only_row
-from tests.integration.test_run_queue import OUTREACH, enqueue_leads
 from tests.scripted_llm import Reply, ScriptedLLM, Trickle, configured
+from tests.support.llm_calls import MESSAGES, VALID, Greeting, only_row
+from tests.support.runs import OUTREACH, enqueue_leads
 
 T = TypeVar("T")
 Pair = tuple[TenantWithUsers, TenantWithUsers]

@@ -8,13 +8,13 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
-from domain.enums import LLMMode, LLMOutcome, Role, RunStatus
+from domain.enums import LLMOutcome, Role, RunStatus
 from domain.models import LLMCall
 from services import db, migrate, runs, worker
 from services.config import get_settings
@@ -23,11 +23,10 @@ from services.llm import model_admin
 from services.llm.client import LLMClient, LLMConfig
 from services.llm.recording import CallContext
 from services.tenants import TenantWithUsers
-from services.uow import UnitOfWork
-from tests.integration.test_llm_client import MESSAGES, VALID, Greeting
-from tests.integration.test_migrations import empty_url  # noqa: F401  (a fixture)
-from tests.integration.test_run_queue import OUTREACH, enqueue_leads
 from tests.scripted_llm import Reply, ScriptedLLM, Trickle, configured
+from tests.support.llm_calls import MESSAGES, VALID, Greeting
+from tests.support.model_loads import seed_loads
+from tests.support.runs import OUTREACH, enqueue_leads
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 LOAD = "/api/generate"
@@ -204,36 +203,6 @@ def test_while_the_breaker_is_open_there_is_no_load_step(
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
-def _call(
-    tenant_id: int, model: str, load_ms: int | None, days_ago: float, now: datetime
-) -> LLMCall:
-    return LLMCall(
-        tenant_id=tenant_id, prompt_key="k", prompt_version=1, prompt_hash="h", model=model,
-        mode=LLMMode.JSON_SCHEMA, latency_ms=1000, completion_tokens=10, outcome=LLMOutcome.OK,
-        load_ms=load_ms, created_at=now - timedelta(days=days_ago),
-    )  # fmt: skip
-
-
-def seed_loads(north: TenantWithUsers, south: TenantWithUsers, now: datetime) -> None:
-    """llama3.2: loads 900, 300, 1200, 600 (oldest first) in the week, and a call without a
-    load; one older load outside the window; qwen2.5: calls, no load; south: a decoy load."""
-    n, s = north.tenant.id, south.tenant.id
-    with UnitOfWork(None) as uow:
-        uow.session.add_all(
-            [
-                _call(n, "llama3.2", 900, 3, now),
-                _call(n, "llama3.2", None, 2.5, now),
-                _call(n, "llama3.2", 300, 2, now),
-                _call(n, "llama3.2", 1200, 1.5, now),
-                _call(n, "llama3.2", 600, 1, now),
-                _call(n, "llama3.2", 99_999, 10, now),
-                _call(n, "qwen2.5", None, 1, now),
-                _call(s, "llama3.2", 77_777, 1, now),
-            ]
-        )
-        uow.commit()
-
-
 def test_model_usage_gives_median_and_last_load_over_the_window(two_tenants: Pair) -> None:
     north, south = two_tenants
     seed_loads(north, south, NOW)
@@ -245,7 +214,7 @@ def test_model_usage_gives_median_and_last_load_over_the_window(two_tenants: Pai
 
 
 def test_the_migration_adds_load_ms_and_takes_it_away_keeping_the_calls(
-    empty_url: str,  # noqa: F811  (the fixture imported above)
+    empty_url: str,
 ) -> None:
     url = empty_url
     migrate.upgrade(url, "r11audit")

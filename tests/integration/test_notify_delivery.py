@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,7 @@ from services.notify.channels import ChannelCreate
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration import notify_support as ns
-from tests.integration.test_review_smtp import Mailbox, mailbox  # noqa: F401  (fixture)
+from tests.support.mail import Mailbox
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 
@@ -75,20 +76,16 @@ def test_a_receiver_that_fails_first_gets_the_retry_after_the_back_off(two_tenan
 
 
 def test_a_message_is_dead_lettered_after_its_last_attempt(
-    two_tenants: Pair, monkeypatch: pytest.MonkeyPatch
+    two_tenants: Pair, settings: Callable[..., None]
 ) -> None:
     north, _ = two_tenants
-    monkeypatch.setenv("REVO_NOTIFY_MAX_ATTEMPTS", "3")
-    get_settings.cache_clear()
-    try:
-        with ns.receiver(fail_first=99) as box:
-            channel = _webhook(north, box.url)
-            channels.send_test(actor=north.actor(Role.ADMIN), channel_id=channel.id)
-            now = utcnow()
-            for step in range(5):
-                delivery.deliver_due(worker_id="w1", now=now + timedelta(hours=step))
-    finally:
-        get_settings.cache_clear()
+    settings(notify_max_attempts=3)
+    with ns.receiver(fail_first=99) as box:
+        channel = _webhook(north, box.url)
+        channels.send_test(actor=north.actor(Role.ADMIN), channel_id=channel.id)
+        now = utcnow()
+        for step in range(5):
+            delivery.deliver_due(worker_id="w1", now=now + timedelta(hours=step))
     [row] = ns.messages()
     assert row.status is OutboxStatus.DEAD and row.attempts == 3 and len(box.requests) == 3
     assert "503" in (row.last_error or "") and ns.attempt_count() == 3
@@ -98,7 +95,7 @@ def test_a_message_is_dead_lettered_after_its_last_attempt(
 
 def test_an_email_channel_delivers_over_smtp_and_a_down_server_is_retried(
     two_tenants: Pair,
-    mailbox: Mailbox,  # noqa: F811
+    mailbox: Mailbox,
 ) -> None:
     north, _ = two_tenants
     admin = north.actor(Role.ADMIN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,7 @@ from domain.enums import (
     Role,
 )
 from domain.models import AgentRun, OutboxMessage
-from services import review, runs, worker
-from services.config import get_settings
+from services import review, run_lease, runs
 from services.errors import InvalidInput
 from services.notify import channels, delivery, jobs, prefs
 from services.notify.channels import ChannelCreate
@@ -83,24 +83,19 @@ def test_the_triggering_user_hears_that_their_item_was_rejected(two_tenants: Pai
 
 
 def test_a_down_smtp_server_never_blocks_a_decision(
-    two_tenants: Pair, monkeypatch: pytest.MonkeyPatch
+    two_tenants: Pair, settings: Callable[..., None]
 ) -> None:
     north, _ = two_tenants
-    monkeypatch.setenv("REVO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("REVO_SMTP_PORT", "9")  # nothing listens there
-    get_settings.cache_clear()
-    try:
-        item = rs.draft(north.tenant.id, K.DEAL_PROPOSAL, rs.deal(north.tenant.id))
-        result = review.reject(
-            actor=north.actor(Role.SALES),
-            item_id=item.id,
-            seen_version=item.row_version,
-            reason_code=ReasonCode.NOT_NEEDED,
-        )
-        assert result.ok
-        delivery.deliver_due(worker_id="w1", now=utcnow())
-    finally:
-        get_settings.cache_clear()
+    settings(smtp_host="127.0.0.1", smtp_port=9)  # nothing listens there
+    item = rs.draft(north.tenant.id, K.DEAL_PROPOSAL, rs.deal(north.tenant.id))
+    result = review.reject(
+        actor=north.actor(Role.SALES),
+        item_id=item.id,
+        seen_version=item.row_version,
+        reason_code=ReasonCode.NOT_NEEDED,
+    )
+    assert result.ok
+    delivery.deliver_due(worker_id="w1", now=utcnow())
     pending = [m for m in ns.messages() if m.user_id]
     assert pending and {m.status for m in pending} == {OutboxStatus.PENDING}
     assert all("SMTP delivery failed" in (m.last_error or "") for m in pending)
@@ -222,13 +217,13 @@ def test_a_run_that_goes_dead_is_announced_to_run_dead_subscribers(two_tenants: 
         run = runs.enqueue(
             actor=north.actor(Role.SDR), agent=AgentName.SDR, subject_id=lead_id, max_attempts=1
         )
-        assert worker.claim_next("doomed", lease_s=30) is not None
+        assert run_lease.claim_next("doomed", lease_s=30) is not None
         with UnitOfWork(None) as uow:  # the worker died: its lease ran out
             uow.session.execute(
                 update(AgentRun).values(lease_expires_at=utcnow() - timedelta(seconds=1))
             )
             uow.commit()
-        assert worker.claim_next("next", lease_s=30) is None
+        assert run_lease.claim_next("next", lease_s=30) is None
         delivery.drain(worker_id="w1", now=utcnow())
     [body] = box.bodies()
     assert body["type"] == "run.dead" and body["data"]["run_id"] == run.id

@@ -21,16 +21,9 @@ from services.identity.oidc import DEACTIVATED
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration.sign_in_support import actions
+from tests.support.oidc import ISSUER, OIDC
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
-ISSUER = "https://idp.example.test"
-OIDC = {
-    "oidc_client_id": "revo",
-    "oidc_client_secret": "client-secret",
-    "oidc_metadata_url": f"{ISSUER}/.well-known/openid-configuration",
-    "oidc_redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-    "oidc_cookie_secret": "c" * 40,
-}
 
 
 def claims(sub: str, email: str, *, verified: bool = True, **extra: Any) -> dict[str, Any]:

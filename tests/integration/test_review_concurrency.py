@@ -35,7 +35,7 @@ from services.errors import (
 )
 from services.tenants import create_tenant_with_users
 from services.uow import UnitOfWork
-from tests.conftest import clear_tables
+from tests.support.databases import clear_tables
 
 pytestmark = pytest.mark.postgres
 THREADS = 16

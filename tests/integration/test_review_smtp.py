@@ -2,57 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-from aiosmtpd.controller import Controller
+from collections.abc import Callable
 
 from domain.enums import EmailStatus, ReviewKind, ReviewStatus, Role
 from services import review
-from services.config import get_settings
 from services.tenants import TenantWithUsers
 from tests.integration import review_support as rs
+from tests.support.console import free_port
+from tests.support.mail import Mailbox
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
-
-
-class Mailbox:
-    """An SMTP handler that keeps what it accepts, or refuses everything while ``refuse`` is set."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-        self.refuse = False
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.refuse:
-            return "550 5.7.1 Message rejected by policy"
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    box = Mailbox()
-    port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("REVO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("REVO_SMTP_PORT", str(port))
-    monkeypatch.setenv("REVO_MAIL_FROM", "sales@north.test")
-    get_settings.cache_clear()
-    try:
-        yield box
-    finally:
-        controller.stop()
-        get_settings.cache_clear()
 
 
 def test_an_approved_outreach_email_is_delivered_over_smtp(
@@ -94,16 +53,11 @@ def test_a_refused_message_fails_the_item_with_the_error_and_an_admin_retry_send
 
 
 def test_an_unreachable_smtp_server_fails_the_item_instead_of_crashing(
-    two_tenants: Pair, monkeypatch: pytest.MonkeyPatch
+    two_tenants: Pair, settings: Callable[..., None]
 ) -> None:
     north, _ = two_tenants
-    monkeypatch.setenv("REVO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("REVO_SMTP_PORT", str(_free_port()))
-    get_settings.cache_clear()
-    try:
-        item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
-        failed = review.approve(actor=north.actor(Role.SDR), item_id=item.id, seen_version=1)
-    finally:
-        get_settings.cache_clear()
+    settings(smtp_host="127.0.0.1", smtp_port=free_port())
+    item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
+    failed = review.approve(actor=north.actor(Role.SDR), item_id=item.id, seen_version=1)
     assert failed.item.status is ReviewStatus.FAILED
     assert "SMTP delivery failed" in (failed.item.execution_error or "")

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,24 +21,16 @@ from sqlalchemy import select
 from cli import main as revo
 from domain.enums import AgentName, LLMOutcome, Role, RunStatus
 from domain.models import AgentRun, AuditEntry, LLMCall, ReviewItem
-from services import db, logs, runs, worker
+from services import db, logs, run_lease, runs, worker
 from services.agents import runner
-from services.config import get_settings
 from services.errors import InvalidTransition
 from services.tenants import TenantWithUsers, create_tenant_with_users
 from tests import agent_data
-from tests.conftest import clear_tables
 from tests.scripted_llm import Reply, ScriptedLLM, configured
+from tests.support.databases import clear_tables
+from tests.support.runs import OUTREACH, enqueue_leads
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTREACH = json.dumps(
-    {
-        "subject": "A faster close for Acme",
-        "body": "Hello Ada, I noticed Acme is growing its platform team. Could we talk Tuesday?",
-        "confidence": 0.7,
-        "risk": "low",
-    }
-)
 
 
 @pytest.fixture
@@ -52,15 +44,6 @@ def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedLLM]:
 def count(model: type) -> int:
     with db.session_factory()() as session:
         return len(session.scalars(select(model)).all())
-
-
-def enqueue_leads(tenant: TenantWithUsers, n: int, **kw: int) -> list[int]:
-    actor = tenant.actor(Role.SDR)
-    ids = []
-    for i in range(n):
-        lead_id = agent_data.lead(tenant.tenant.id, email=f"lead{i}@acme.test")
-        ids.append(runs.enqueue(actor=actor, agent=AgentName.SDR, subject_id=lead_id, **kw).id)  # type: ignore[arg-type]
-    return ids
 
 
 def spawn_worker(url: str, name: str, llm: ScriptedLLM, **env: str) -> subprocess.Popen[bytes]:
@@ -113,12 +96,11 @@ def test_failing_run_retries_with_backoff_and_then_is_dead(
 def test_a_failing_run_logs_json_lines_naming_its_tenant_run_agent_and_worker(
     llm: ScriptedLLM,
     two_tenants: tuple[TenantWithUsers, TenantWithUsers],
-    monkeypatch: pytest.MonkeyPatch,
+    settings: Callable[..., None],
 ) -> None:
     llm.answers["OutreachDraft"] = '{"subject": "x"}'
     [run_id] = enqueue_leads(two_tenants[0], 1, max_attempts=1)
-    monkeypatch.setenv("REVO_LOG_FORMAT", "json")
-    get_settings.cache_clear()
+    settings(log_format="json")
     logger = logging.getLogger(logs.LOGGER)
     saved = logger.handlers, logger.propagate, logger.level
     out = io.StringIO()
@@ -194,7 +176,7 @@ def test_cancelling_a_running_run_discards_its_results(
 ) -> None:
     actor = two_tenants[0].actor(Role.SDR)
     [run_id] = enqueue_leads(two_tenants[0], 1)
-    claim = worker.claim_next("w", lease_s=30)
+    claim = run_lease.claim_next("w", lease_s=30)
     assert claim is not None and claim.run_id == run_id
     runs.cancel(actor=actor, run_id=run_id)
     assert runner.execute(claim) is RunStatus.CANCELLED
@@ -206,8 +188,8 @@ def test_expired_lease_is_reclaimed_and_the_stale_worker_writes_nothing(
     llm: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
 ) -> None:
     [run_id] = enqueue_leads(two_tenants[0], 1)
-    stale = worker.claim_next("stalled-worker", lease_s=0.2)
-    assert stale is not None and worker.claim_next("other", lease_s=30) is None
+    stale = run_lease.claim_next("stalled-worker", lease_s=0.2)
+    assert stale is not None and run_lease.claim_next("other", lease_s=30) is None
     time.sleep(0.3)
     assert worker.run_worker(worker_id="healthy", once=True) == 1
     assert runner.execute(stale) is RunStatus.CANCELLED
@@ -220,9 +202,9 @@ def test_a_run_whose_lease_expires_on_its_last_attempt_is_dead(
     llm: ScriptedLLM, two_tenants: tuple[TenantWithUsers, TenantWithUsers]
 ) -> None:
     [run_id] = enqueue_leads(two_tenants[0], 1, max_attempts=1)
-    assert worker.claim_next("doomed", lease_s=0.1) is not None
+    assert run_lease.claim_next("doomed", lease_s=0.1) is not None
     time.sleep(0.2)
-    assert worker.claim_next("next", lease_s=30) is None
+    assert run_lease.claim_next("next", lease_s=30) is None
     run = runs.get_run(actor=two_tenants[0].actor(Role.ADMIN), run_id=run_id)
     assert run.status is RunStatus.DEAD and run.error and "stopped without finishing" in run.error
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.console_server import running_console
+from tests.support.console import running_console
 
 
 def _get(url: str) -> tuple[int, dict[str, str]]:

@@ -41,7 +41,7 @@ from services.seed import bulk, demo
 from services.seed.bulk import seed_bulk, timestamps
 from services.seed.demo import seed_demo
 from services.uow import UnitOfWork
-from tests.conftest import clear_tables
+from tests.support.databases import clear_tables
 
 PAYLOAD_KEYS = {
     ReviewKind.OUTREACH_EMAIL: {"to", "subject", "body"},

@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import gc
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
 
-from domain.base import utcnow
-from domain.enums import ReviewKind, ReviewStatus, Role
+from domain.enums import ReviewStatus, Role
 from domain.models import AuditEntry, Deal, ReviewItem, Tenant
 from services import audit, auth, db, home
 from services.errors import Conflict, NotFound, PermissionDenied
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
+from tests.support import scenarios
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
-
-
-def _add_review_item(tenant_id: int, *, status: ReviewStatus, overdue: bool = False) -> int:
-    now = utcnow()
-    with UnitOfWork(None) as uow:
-        item = ReviewItem(
-            tenant_id=tenant_id,
-            kind=ReviewKind.OUTREACH_EMAIL,
-            status=status,
-            subject_type="lead",
-            subject_id=1,
-            subject_label="Jane Doe <jane@example.test>",
-            payload={"subject": "Hello"},
-            original_payload={"subject": "Hello"},
-            confidence=0.8,
-            due_at=now - timedelta(hours=1) if overdue else now + timedelta(hours=4),
-            drafted_by="sdr",
-        )
-        uow.session.add(item)
-        uow.commit()
-        return item.id
 
 
 def test_unit_of_work_rolls_back_everything_when_the_call_fails(db_url: str) -> None:
@@ -59,9 +37,9 @@ def test_unit_of_work_without_commit_keeps_nothing(db_url: str) -> None:
 
 def test_an_actor_never_sees_another_tenants_rows(two_tenants: Pair) -> None:
     north, south = two_tenants
-    _add_review_item(north.tenant.id, status=ReviewStatus.PENDING)
-    _add_review_item(south.tenant.id, status=ReviewStatus.PENDING)
-    _add_review_item(south.tenant.id, status=ReviewStatus.REJECTED)
+    scenarios.add_review_item(north.tenant.id, status=ReviewStatus.PENDING)
+    scenarios.add_review_item(south.tenant.id, status=ReviewStatus.PENDING)
+    scenarios.add_review_item(south.tenant.id, status=ReviewStatus.REJECTED)
 
     with UnitOfWork(north.actor(Role.ADMIN), readonly=True) as uow:
         rows = uow.session.scalars(select(ReviewItem)).all()
@@ -139,10 +117,10 @@ def test_writing_a_row_someone_else_changed_meanwhile_is_a_conflict(two_tenants:
 
 def test_home_overview_counts_only_the_actors_tenant(two_tenants: Pair) -> None:
     north, south = two_tenants
-    _add_review_item(north.tenant.id, status=ReviewStatus.PENDING, overdue=True)
-    _add_review_item(north.tenant.id, status=ReviewStatus.PENDING)
-    _add_review_item(north.tenant.id, status=ReviewStatus.APPROVED)
-    _add_review_item(south.tenant.id, status=ReviewStatus.PENDING, overdue=True)
+    scenarios.add_review_item(north.tenant.id, status=ReviewStatus.PENDING, overdue=True)
+    scenarios.add_review_item(north.tenant.id, status=ReviewStatus.PENDING)
+    scenarios.add_review_item(north.tenant.id, status=ReviewStatus.APPROVED)
+    scenarios.add_review_item(south.tenant.id, status=ReviewStatus.PENDING, overdue=True)
 
     overview = home.get_overview(actor=north.actor(Role.VIEWER))
     counts = {c.status: c.count for c in overview.review_items}

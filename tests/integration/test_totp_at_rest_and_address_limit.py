@@ -19,7 +19,6 @@ from services.identity.sign_in import GENERIC_FAILURE
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration.sign_in_support import NORTH_PASSWORD, TOTP_KEY, enrol_totp, give_password
-from tests.integration.test_migrations import empty_url  # noqa: F401  (the fixture)
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 OTHER_KEY = "another-totp-encryption-key-with-40-chars!"
@@ -78,7 +77,7 @@ def _revision_before(revision: str) -> str:
 
 
 def test_the_migration_encrypts_existing_secrets_and_refuses_without_a_key(
-    empty_url: str,  # noqa: F811  (the fixture imported above)
+    empty_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = empty_url

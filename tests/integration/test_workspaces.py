@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from pydantic import SecretStr
@@ -11,7 +11,6 @@ from sqlalchemy import select
 from domain.enums import Role
 from domain.models import AuditEntry, User
 from services import people, workspaces
-from services.config import get_settings
 from services.errors import Conflict, InvalidInput, PermissionDenied
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
@@ -20,11 +19,8 @@ Pair = tuple[TenantWithUsers, TenantWithUsers]
 
 
 @pytest.fixture
-def platform_admin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REVO_PLATFORM_ADMINS", " Admin@North.test , ops@example.test")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+def platform_admin(settings: Callable[..., None]) -> None:
+    settings(platform_admins=" Admin@North.test , ops@example.test")
 
 
 def _first_admin(email: str = "boss@initech.test") -> people.PersonCreate:

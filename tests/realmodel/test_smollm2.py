@@ -28,8 +28,8 @@ from services.llm.client import LLMClient, LLMConfig
 from services.llm.recording import CallContext
 from services.tenants import TenantWithUsers, create_tenant_with_users
 from tests import agent_data
-from tests.conftest import clear_tables
 from tests.scripted_llm import configured
+from tests.support.databases import clear_tables
 
 ABSENT = local_server.missing()
 pytestmark = pytest.mark.skipif(ABSENT is not None, reason=f"real-model tier: {ABSENT}")

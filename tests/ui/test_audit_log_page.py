@@ -11,9 +11,7 @@ from services import audit, audit_anchors, audit_guards, db
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration import review_support as rs
-from tests.ui.conftest import APP
-from tests.ui.test_review_queue_page import _open_item, _open_queue
-from tests.ui.test_shell import _sign_in, _text
+from tests.support import apptest as ui
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 PAGE = "pages/audit_log.py"
@@ -26,14 +24,14 @@ def _record(pair: TenantWithUsers, **kwargs: object) -> None:
 
 
 def _open(app: AppTest, user_id: int) -> AppTest:
-    _sign_in(app, user_id)
+    ui.sign_in(app, user_id)
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     return app
 
 
 def _labels(app: AppTest) -> list[str]:
-    return [_text(e.label) for e in app.expander]
+    return [ui.text(e.label) for e in app.expander]
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
@@ -55,7 +53,7 @@ def test_a_viewer_reads_diffs_filters_by_text_and_sees_the_chain_verified(
     _open(app, north.users[Role.VIEWER].id)
 
     assert app.title[0].value == "Audit log"
-    assert "verified up to entry 3 at" in _text(app.success[0].value)
+    assert "verified up to entry 3 at" in ui.text(app.success[0].value)
     labels = _labels(app)
     assert len(labels) == 3 and "deal.updated · deal 7" in labels[1]
     assert not any("deal 99" in label for label in labels)  # the other tenant's entry
@@ -79,7 +77,7 @@ def test_an_entity_link_opens_its_trail_and_a_bad_id_is_a_clear_message(
     north, _ = two_tenants
     for i in (1, 2):
         _record(north, action="review.approved", entity_type="review_item", entity_id=i)
-    _sign_in(app, north.users[Role.ADMIN].id)
+    ui.sign_in(app, north.users[Role.ADMIN].id)
     app.query_params["entity"] = "review_item"
     app.query_params["entity_id"] = "2"
     app.switch_page(PAGE).run()
@@ -89,7 +87,7 @@ def test_an_entity_link_opens_its_trail_and_a_bad_id_is_a_clear_message(
 
     next(t for t in app.text_input if t.label == "Entity id").input("12abc").run()
     assert not app.exception, app.exception
-    assert "Audit filter entity_id" in _text(app.error[0].value)
+    assert "Audit filter entity_id" in ui.text(app.error[0].value)
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
@@ -97,7 +95,7 @@ def test_an_entity_link_opens_its_trail_and_a_bad_id_is_a_clear_message(
 def test_people_who_work_the_queue_do_not_reach_the_audit_log(
     app: AppTest, two_tenants: Pair, role: Role
 ) -> None:
-    _sign_in(app, two_tenants[0].users[role].id)
+    ui.sign_in(app, two_tenants[0].users[role].id)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page(PAGE)
 
@@ -111,7 +109,7 @@ def test_a_tampered_entry_shows_the_chain_broken(app: AppTest, two_tenants: Pair
         conn.execute(text("UPDATE audit_entries SET actor_label = 'Nobody' WHERE seq = 2"))
         audit_guards.install(conn)
     _open(app, north.users[Role.ADMIN].id)
-    shown = _text(app.error[0].value)
+    shown = ui.text(app.error[0].value)
     assert "broken at entry 2" in shown and "Verified up to entry 1" in shown
 
 
@@ -119,8 +117,8 @@ def test_a_tampered_entry_shows_the_chain_broken(app: AppTest, two_tenants: Pair
 def test_a_review_items_history_links_to_its_audit_trail(app: AppTest, two_tenants: Pair) -> None:
     north, _ = two_tenants
     item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
-    _open_queue(app, north.users[Role.ADMIN].id)
-    _open_item(app, item.id)
+    ui.open_queue(app, north.users[Role.ADMIN].id)
+    ui.open_item(app, item.id)
     (link,) = app.get("page_link")
     assert link.proto.label == "Full audit trail"
     assert link.proto.page == "audit_log"
@@ -141,23 +139,23 @@ def test_the_page_verifies_from_the_checkpoint_and_an_admin_may_verify_everythin
     audit_anchors.anchor(tenant_slug="north")
     _record(north, action="deal.updated", entity_type="deal", entity_id=8)
     _open(app, north.users[Role.ADMIN].id)
-    shown = _text(app.success[0].value)
+    shown = ui.text(app.success[0].value)
     assert "verified up to entry 3" in shown and "from the checkpoint at entry 2" in shown
     next(b for b in app.button if b.label == "Verify everything").click().run()
     assert not app.exception, app.exception
-    assert "verified up to entry 3" in _text(app.success[0].value)
-    assert "from genesis" in _text(app.success[0].value)
+    assert "verified up to entry 3" in ui.text(app.success[0].value)
+    assert "from genesis" in ui.text(app.success[0].value)
 
-    viewer = AppTest.from_file(APP, default_timeout=30)
+    viewer = AppTest.from_file(ui.APP, default_timeout=30)
     _open(viewer, north.users[Role.VIEWER].id)
-    assert "from the checkpoint at entry 2" in _text(viewer.success[0].value)
+    assert "from the checkpoint at entry 2" in ui.text(viewer.success[0].value)
     assert not any(b.label == "Verify everything" for b in viewer.button)
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
 def test_an_unkeyed_chain_says_so_on_the_page(app: AppTest, two_tenants: Pair, db_url: str) -> None:
     _open(app, two_tenants[0].users[Role.ADMIN].id)
-    notices = [_text(w.value) for w in app.warning]
+    notices = [ui.text(w.value) for w in app.warning]
     if db_url.startswith("postgresql"):
         assert "chain not keyed: set REVO_AUDIT_KEY" in notices
     else:

@@ -13,21 +13,19 @@ from domain.base import utcnow
 from domain.enums import EventSeverity, EventSource, InvestigationStatus, LinkStatus, Role, Severity
 from domain.models import EventLink
 from services.ingest import service as ingest
-from services.investigations import correlation, dependencies, paths
+from services.investigations import correlation, paths
 from services.investigations import service as investigations
 from services.investigations.dto import InvestigationCreate
 from services.tenants import TenantWithUsers
 from services.uow import UnitOfWork
 from tests.integration.event_factory import add_events, event
 from tests.integration.ingest_inputs import ingest_root, log_line
+from tests.support import apptest as ui
+from tests.support import scenarios
 
 __all__ = ["ingest_root"]
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 PAGE = "pages/investigations.py"
-
-
-def _text(markdown: str) -> str:
-    return markdown.replace("\\", "").replace("\u2060", "")  # escapes, word joiners
 
 
 def _signed_in(app: AppTest, user_id: int, investigation_id: int | None = None) -> AppTest:
@@ -42,62 +40,11 @@ def _signed_in(app: AppTest, user_id: int, investigation_id: int | None = None) 
     return app
 
 
-def _incident(pair: Pair) -> tuple[int, dict[str, int]]:
-    north = pair[0]
-    detected = utcnow() - timedelta(hours=1)
-    editor = north.actor(Role.REVIEWER)
-    dependencies.set_for(actor=editor, service="checkout", depends_on=["payments"])
-    inv = investigations.create(
-        actor=editor,
-        investigation_in=InvestigationCreate(
-            title="Checkout 500s",
-            severity=Severity.CRITICAL,
-            service="checkout",
-            detected_at=detected,
-            tags=["sev1"],
-        ),
-    )
-    m = timedelta(minutes=1)
-    ids = add_events(
-        north.tenant.id,
-        [
-            event(
-                EventSource.CI,
-                "deploy",
-                detected - 15 * m,
-                "checkout",
-                "Deploy 41 of checkout",
-                status="succeeded",
-                commit_sha="abc123",
-            ),
-            event(
-                EventSource.GIT,
-                "commit",
-                detected - 90 * m,
-                "checkout",
-                "Drop cart index",
-                files=["checkout/db.py"],
-            ),
-            event(
-                EventSource.LOGS,
-                "error_spike",
-                detected - 4 * m,
-                "checkout",
-                "Error spike",
-                severity=EventSeverity.HIGH,
-                errors_at_onset=40,
-                baseline_per_minute=1.0,
-            ),
-        ],
-    )
-    return inv.id, {"deploy": ids[0], "commit": ids[1], "spike": ids[2]}
-
-
 @pytest.mark.usefixtures("demo_auth", "loopback")
 def test_list_filters_and_opens_an_investigation_with_its_timeline_and_payload(
     app: AppTest, two_tenants: Pair
 ) -> None:
-    inv_id, ids = _incident(two_tenants)
+    inv_id, ids = scenarios.incident(two_tenants)
     investigations.create(
         actor=two_tenants[0].actor(Role.ADMIN),
         investigation_in=(
@@ -112,7 +59,7 @@ def test_list_filters_and_opens_an_investigation_with_its_timeline_and_payload(
     app.button(key=f"open_{inv_id}").click().run()
     assert not app.exception, app.exception
 
-    assert _text(app.title[0].value) == f"#{inv_id} Checkout 500s"
+    assert ui.text(app.title[0].value) == f"#{inv_id} Checkout 500s"
     assert any("3 events from" in c.value for c in app.caption)
     assert len(app.get("plotly_chart")) == 1
     assert list(app.dataframe[0].value["id"]) == [ids["commit"], ids["deploy"], ids["spike"]]
@@ -125,10 +72,10 @@ def test_list_filters_and_opens_an_investigation_with_its_timeline_and_payload(
 def test_reviewer_accepts_the_suspect_deploy_and_resolves_with_a_root_cause(
     app: AppTest, two_tenants: Pair
 ) -> None:
-    inv_id, ids = _incident(two_tenants)
+    inv_id, ids = scenarios.incident(two_tenants)
     reviewer = two_tenants[0].actor(Role.REVIEWER)
     _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
-    assert any("1. Deploy 41 of checkout" in _text(m.value) for m in app.markdown)
+    assert any("1. Deploy 41 of checkout" in ui.text(m.value) for m in app.markdown)
     app.button(key=f"suspect_accept_{ids['deploy']}").click().run()
     assert not app.exception, app.exception
     (link,) = correlation.links(actor=reviewer, investigation_id=inv_id)
@@ -138,7 +85,7 @@ def test_reviewer_accepts_the_suspect_deploy_and_resolves_with_a_root_cause(
     form_select = next(s for s in app.selectbox if s.label == "Move to")
     form_select.set_value(InvestigationStatus.RESOLVED)
     app.button(key="FormSubmitter:status_form-Change status").click().run()
-    assert any("root cause" in _text(e.value) for e in app.error)
+    assert any("root cause" in ui.text(e.value) for e in app.error)
     assert investigations.get(actor=reviewer, investigation_id=inv_id).status.value == "open"
 
     next(s for s in app.selectbox if s.label == "Move to").set_value(InvestigationStatus.RESOLVED)
@@ -150,7 +97,7 @@ def test_reviewer_accepts_the_suspect_deploy_and_resolves_with_a_root_cause(
     done = investigations.get(actor=reviewer, investigation_id=inv_id)
     assert done.status is InvestigationStatus.RESOLVED
     assert done.root_cause == "Deploy 41 dropped the cart index"
-    assert any("Deploy 41 dropped the cart index" in _text(i.value) for i in app.info)
+    assert any("Deploy 41 dropped the cart index" in ui.text(i.value) for i in app.info)
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
@@ -169,13 +116,13 @@ def test_only_roles_that_may_ingest_see_the_panel_and_a_path_ingest_reports_coun
     next(s for s in admin_app.selectbox if s.key == "path_source").set_value("logs")
     next(t for t in admin_app.text_input if t.label.startswith("Path")).set_value("../etc")
     admin_app.button(key="FormSubmitter:ingest_path-Ingest path").click().run()
-    assert any("contains '..'" in _text(e.value) for e in admin_app.error)
+    assert any("contains '..'" in ui.text(e.value) for e in admin_app.error)
 
     next(t for t in admin_app.text_input if t.label.startswith("Path")).set_value("app.log")
     admin_app.button(key="FormSubmitter:ingest_path-Ingest path").click().run()
     assert not admin_app.exception, admin_app.exception
     assert any(
-        "1 new events" in _text(s.value) and "1 quarantined" in _text(s.value)
+        "1 new events" in ui.text(s.value) and "1 quarantined" in ui.text(s.value)
         for s in admin_app.success
     )
     admin_app.run()
@@ -186,7 +133,7 @@ def test_only_roles_that_may_ingest_see_the_panel_and_a_path_ingest_reports_coun
 def test_a_note_typed_on_the_page_appears_on_the_timeline_and_in_the_notes(
     app: AppTest, two_tenants: Pair
 ) -> None:
-    inv_id, _ = _incident(two_tenants)
+    inv_id, _ = scenarios.incident(two_tenants)
     _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
     next(t for t in app.text_input if t.label == "What happened").set_value("Rolled back 41")
     app.button(key="FormSubmitter:manual_event-Add to timeline").click().run()
@@ -199,13 +146,13 @@ def test_a_note_typed_on_the_page_appears_on_the_timeline_and_in_the_notes(
         actor=two_tenants[0].actor(Role.VIEWER), investigation_id=inv_id
     )
     assert [n.body for n in notes] == ["Cart index is back"]
-    assert any("Cart index is back" in _text(m.value) for m in app.markdown)
+    assert any("Cart index is back" in ui.text(m.value) for m in app.markdown)
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
 def test_an_unknown_investigation_shows_a_clear_message(app: AppTest, two_tenants: Pair) -> None:
     _signed_in(app, two_tenants[0].users[Role.VIEWER].id, 999_999)
-    assert any("no investigation #999999" in _text(e.value) for e in app.error)
+    assert any("no investigation #999999" in ui.text(e.value) for e in app.error)
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
@@ -245,7 +192,7 @@ def test_an_incident_found_hours_ago_is_opened_with_its_detection_time_and_then_
 def test_suggestions_follow_the_window_and_severity_chosen_and_keep_the_score_shown(
     app: AppTest, two_tenants: Pair
 ) -> None:
-    inv_id, ids = _incident(two_tenants)
+    inv_id, ids = scenarios.incident(two_tenants)
     _signed_in(app, two_tenants[0].users[Role.REVIEWER].id, inv_id)
     # The deploy is a change: it is listed once, among the suspect changes, not again as a signal.
     assert app.button(key=f"suspect_accept_{ids['deploy']}")
@@ -292,7 +239,7 @@ def test_the_quarantine_pages_through_more_records_than_fit_on_one_page(
 def test_a_stored_suggestion_is_shown_ranked_and_moves_tab_when_accepted_or_rejected(
     app: AppTest, two_tenants: Pair
 ) -> None:
-    inv_id, ids = _incident(two_tenants)
+    inv_id, ids = scenarios.incident(two_tenants)
     north = two_tenants[0]
     (far,) = add_events(
         north.tenant.id,
@@ -323,7 +270,7 @@ def test_a_stored_suggestion_is_shown_ranked_and_moves_tab_when_accepted_or_reje
     _signed_in(app, north.users[Role.REVIEWER].id, inv_id)
     assert [t.label for t in app.tabs] == ["Suggested (4)", "Accepted (0)", "Rejected (0)"]
     assert any(
-        "Rework cart totals" in _text(m.value) and "stored suggestion" in _text(m.value)
+        "Rework cart totals" in ui.text(m.value) and "stored suggestion" in ui.text(m.value)
         for m in app.tabs[0].markdown
     )
     assert app.button(key=f"suspect_accept_{far}")
@@ -333,11 +280,11 @@ def test_a_stored_suggestion_is_shown_ranked_and_moves_tab_when_accepted_or_reje
     app.button(key=f"suspect_accept_{far}").click().run()
     assert not app.exception, app.exception
     assert [t.label for t in app.tabs] == ["Suggested (3)", "Accepted (1)", "Rejected (0)"]
-    assert any("Rework cart totals" in _text(m.value) for m in app.tabs[1].markdown)
+    assert any("Rework cart totals" in ui.text(m.value) for m in app.tabs[1].markdown)
     app.button(key=f"suggestion_reject_{ids['spike']}").click().run()
     assert not app.exception, app.exception
     assert [t.label for t in app.tabs] == ["Suggested (2)", "Accepted (1)", "Rejected (1)"]
-    assert any("Error spike" in _text(m.value) for m in app.tabs[2].markdown)
+    assert any("Error spike" in ui.text(m.value) for m in app.tabs[2].markdown)
     statuses = {
         link.event.id: link.status
         for link in correlation.links(
@@ -351,7 +298,7 @@ def test_a_stored_suggestion_is_shown_ranked_and_moves_tab_when_accepted_or_reje
 def test_a_wrong_event_id_for_the_payload_shows_a_message_and_keeps_the_page(
     app: AppTest, two_tenants: Pair
 ) -> None:
-    inv_id, ids = _incident(two_tenants)
+    inv_id, ids = scenarios.incident(two_tenants)
     other = add_events(
         two_tenants[1].tenant.id,
         [event(EventSource.CI, "deploy", utcnow() - timedelta(hours=1), "checkout")],
@@ -361,7 +308,7 @@ def test_a_wrong_event_id_for_the_payload_shows_a_message_and_keeps_the_page(
     for wrong in (999_999, other):  # no such event; another tenant's event
         payload.set_value(wrong).run()
         assert not app.exception, app.exception
-        assert any(f"no event #{wrong}" in _text(w.value) for w in app.warning)
+        assert any(f"no event #{wrong}" in ui.text(w.value) for w in app.warning)
         assert not app.error and not app.json
         assert any(s.value == "Notes" for s in app.subheader)  # the rest of the page is there
         assert app.button(key=f"suspect_accept_{ids['deploy']}")
@@ -373,14 +320,14 @@ def test_a_wrong_event_id_for_the_payload_shows_a_message_and_keeps_the_page(
 def test_the_path_map_is_edited_on_the_page_and_a_bad_line_is_refused_with_its_number(
     app: AppTest, two_tenants: Pair
 ) -> None:
-    inv_id, _ = _incident(two_tenants)
+    inv_id, _ = scenarios.incident(two_tenants)
     north = two_tenants[0]
     _signed_in(app, north.users[Role.REVIEWER].id, inv_id)
     box = next(t for t in app.text_area if t.label.startswith("One per line"))
     box.set_value("services/checkout/ = checkout\nthis line has no service")
     app.button(key="FormSubmitter:service_paths-Save paths").click().run()
     assert not app.exception, app.exception
-    assert any("Line 2" in _text(e.value) for e in app.error)
+    assert any("Line 2" in ui.text(e.value) for e in app.error)
     assert paths.get_map(actor=north.actor(Role.VIEWER)) == []
 
     box = next(t for t in app.text_area if t.label.startswith("One per line"))
@@ -412,7 +359,7 @@ def test_the_timeline_reads_in_the_tenant_s_time_zone(app: AppTest, two_tenants:
             .values(settings={"timezone": "America/New_York"})
         )
         uow.commit()
-    inv_id, ids = _incident(two_tenants)
+    inv_id, ids = scenarios.incident(two_tenants)
     _signed_in(app, north.users[Role.VIEWER].id, inv_id)
     assert not app.exception, app.exception
     frame = app.dataframe[0].value

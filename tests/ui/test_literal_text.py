@@ -36,7 +36,7 @@ from tests.hostile import HOSTILE
 from tests.integration import review_support as rs
 from tests.integration.event_factory import add_events, event
 from tests.integration.ingest_inputs import ingest_root, log_line
-from tests.ui.conftest import APP
+from tests.support.apptest import APP
 from tests.ui.literal_support import assert_literal
 
 __all__ = ["ingest_root"]

@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 from domain.enums import Role
 from services.tenants import TenantWithUsers
 from tests.integration.ollama_peer import OllamaPeer
-from tests.integration.test_llm_load_time import seed_loads
 from tests.scripted_llm import configured
-from tests.ui.test_shell import open_page
+from tests.support import apptest as ui
+from tests.support.model_loads import seed_loads
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 PAGE = "pages/models.py"
@@ -32,7 +32,7 @@ def peer(monkeypatch: pytest.MonkeyPatch) -> Iterator[OllamaPeer]:
 def test_an_admin_sees_the_models_tries_one_and_deletes_another(
     app: AppTest, two_tenants: Pair, peer: OllamaPeer
 ) -> None:
-    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
     table = app.dataframe[0].value
     assert list(table["Model"]) == ["llama3.2:latest", "qwen2.5:7b"]
     assert list(table["Loaded"]) == ["yes", "no"] and set(table["Quantisation"]) == {"Q4_K_M"}
@@ -57,7 +57,7 @@ def test_a_pull_goes_on_while_the_admin_is_on_another_page_and_shows_its_progres
     app: AppTest, two_tenants: Pair, peer: OllamaPeer
 ) -> None:
     peer.hold_pull = threading.Event()
-    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
     next(t for t in app.text_input if t.label == "Pull a model").input("phi3:mini")
     app.button(key="FormSubmitter:pull_model-Pull").click().run()
     assert peer.pull_halfway.wait(5)
@@ -77,7 +77,7 @@ def test_an_openai_only_server_says_what_it_cannot_do_and_offers_no_pull(
     app: AppTest, two_tenants: Pair, peer: OllamaPeer
 ) -> None:
     peer.native_api = False
-    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
     notice = app.info[0].value
     assert "only the OpenAI API" in notice and "pulling models" in notice
     assert not any(b.label in ("Pull", "Delete") for b in app.button)
@@ -105,7 +105,7 @@ def test_recent_calls_show_each_models_median_and_last_load_or_none_recorded(
     app: AppTest, two_tenants: Pair, peer: OllamaPeer
 ) -> None:
     seed_loads(*two_tenants, now=datetime.now(UTC))
-    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
     assert not app.exception, app.exception
     assert _recent(app) == {
         "llama3.2": "median 750 ms · last 600 ms (4 loads)",  # south's 77,777 ms is not shown
@@ -119,6 +119,6 @@ def test_an_openai_only_server_says_it_reports_no_load_time(
     app: AppTest, two_tenants: Pair, peer: OllamaPeer
 ) -> None:
     peer.native_api = False
-    open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, two_tenants[0].users[Role.ADMIN].id, PAGE)
     assert not app.exception, app.exception
     assert any("does not report load time" in c.value for c in app.caption)

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from domain.enums import ChannelKind, DigestMode, Role
 from services.notify import alerts, channels, prefs
 from services.tenants import TenantWithUsers
-from tests.ui.test_shell import open_page
+from tests.support import apptest as ui
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 
@@ -25,7 +25,7 @@ def test_a_reviewer_saves_a_daily_digest_in_their_time_zone(
     app: AppTest, two_tenants: Pair
 ) -> None:
     north, _ = two_tenants
-    open_page(app, north.users[Role.SALES].id, "pages/my_notifications.py")
+    ui.open_page(app, north.users[Role.SALES].id, "pages/my_notifications.py")
     app.checkbox(key="review.new").uncheck()
     app.radio[0].set_value(DigestMode.DIGEST)
     app.text_input[1].input("Europe/Berlin")
@@ -44,7 +44,7 @@ def test_a_reviewer_saves_a_daily_digest_in_their_time_zone(
 @pytest.mark.usefixtures("modes")
 def test_a_bad_time_zone_is_a_message_not_a_crash(app: AppTest, two_tenants: Pair) -> None:
     north, _ = two_tenants
-    open_page(app, north.users[Role.SALES].id, "pages/my_notifications.py")
+    ui.open_page(app, north.users[Role.SALES].id, "pages/my_notifications.py")
     app.text_input[1].input("<script>Nowhere/Land")
     app.button(key="FormSubmitter:my_notifications-Save").click().run()
     assert not app.exception, app.exception
@@ -56,7 +56,7 @@ def test_an_admin_adds_a_webhook_endpoint_and_sees_its_secret_once(
     app: AppTest, two_tenants: Pair
 ) -> None:
     north, _ = two_tenants
-    open_page(app, north.users[Role.ADMIN].id, "pages/notify_channels.py")
+    ui.open_page(app, north.users[Role.ADMIN].id, "pages/notify_channels.py")
     app.text_input[0].input("ERP")
     app.selectbox[0].set_value(ChannelKind.WEBHOOK)
     app.text_input[1].input("http://127.0.0.1:9/hook")
@@ -74,7 +74,7 @@ def test_an_admin_adds_a_webhook_endpoint_and_sees_its_secret_once(
 @pytest.mark.usefixtures("modes")
 def test_the_alert_page_adds_a_rule_and_lists_its_state(app: AppTest, two_tenants: Pair) -> None:
     north, _ = two_tenants
-    open_page(app, north.users[Role.ADMIN].id, "pages/alerts.py")
+    ui.open_page(app, north.users[Role.ADMIN].id, "pages/alerts.py")
     app.text_input[0].input("Dead runs")
     app.selectbox[0].set_value("dead_runs")
     app.button(key="FormSubmitter:new_rule-Add rule").click().run()
@@ -92,7 +92,7 @@ def test_the_alert_page_edits_a_rule_and_switches_it_off(app: AppTest, two_tenan
         actor=admin,
         rule_in=alerts.AlertRuleCreate(name="Dead runs", metric="dead_runs", threshold=0),
     )
-    open_page(app, north.users[Role.ADMIN].id, "pages/alerts.py")
+    ui.open_page(app, north.users[Role.ADMIN].id, "pages/alerts.py")
     edit = [n for n in app.number_input if n.label == "Alert above"][1]  # [0] is the new rule's
     edit.set_value(3.0)
     app.button(key=f"FormSubmitter:edit_{rule.id}-Save rule").click().run()

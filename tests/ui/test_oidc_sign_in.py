@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from domain.enums import Role
 from services.tenants import TenantWithUsers
 from tests.integration.sign_in_support import actions
-from tests.integration.test_oidc_sign_in import ISSUER, OIDC
-from tests.ui.conftest import APP
+from tests.support.apptest import APP
+from tests.support.oidc import ISSUER, OIDC
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 

@@ -10,7 +10,7 @@ from domain.enums import ReviewKind, Role
 from services import review
 from services.tenants import TenantWithUsers
 from tests.integration import review_support as rs
-from tests.ui.test_shell import _sign_in, _text
+from tests.support import apptest as ui
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 PAGE = "pages/policies.py"
@@ -18,7 +18,7 @@ SUBMIT = "FormSubmitter:policy_form-"
 
 
 def _open(app: AppTest, user_id: int) -> AppTest:
-    _sign_in(app, user_id)
+    ui.sign_in(app, user_id)
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     app.selectbox[0].set_value(ReviewKind.DEAL_PROPOSAL).run()
@@ -42,7 +42,7 @@ def test_an_admin_previews_then_saves_a_four_eyes_threshold(
     _amount(app).input("500")  # type: ignore[attr-defined]
     app.button(key=SUBMIT + "Preview").click().run()
     assert not app.exception, app.exception
-    assert "1 of 1 pending items change deciders" in _text(app.info[0].value)
+    assert "1 of 1 pending items change deciders" in ui.text(app.info[0].value)
     assert (
         review.get_policy(actor=north.actor(Role.ADMIN)).four_eyes_limits[ReviewKind.DEAL_PROPOSAL]
         == 50_000
@@ -50,7 +50,7 @@ def test_an_admin_previews_then_saves_a_four_eyes_threshold(
 
     app.button(key=SUBMIT + "Save policy").click().run()
     assert not app.exception, app.exception
-    assert "Policy saved" in _text(app.success[0].value)
+    assert "Policy saved" in ui.text(app.success[0].value)
     limits = review.get_policy(actor=north.actor(Role.ADMIN)).four_eyes_limits
     assert limits[ReviewKind.DEAL_PROPOSAL] == 500
     assert (
@@ -80,13 +80,13 @@ def test_bad_input_is_a_clear_message_and_changes_nothing(
         app.multiselect[0].set_value(roles)
     app.button(key=SUBMIT + "Save policy").click().run()
     assert not app.exception, app.exception
-    assert message in _text(app.error[0].value)
+    assert message in ui.text(app.error[0].value)
     assert review.get_policy(actor=north.actor(Role.ADMIN)) == before
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
 @pytest.mark.parametrize("role", [Role.REVIEWER, Role.VIEWER])
 def test_only_admins_reach_the_policies_page(app: AppTest, two_tenants: Pair, role: Role) -> None:
-    _sign_in(app, two_tenants[0].users[role].id)
+    ui.sign_in(app, two_tenants[0].users[role].id)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page(PAGE)

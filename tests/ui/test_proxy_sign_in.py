@@ -13,7 +13,7 @@ from services import auth, people
 from services.errors import PermissionDenied
 from services.tenants import TenantWithUsers
 from tests.integration.sign_in_support import actions
-from tests.ui.conftest import APP
+from tests.support.apptest import APP
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 

@@ -9,35 +9,10 @@ from domain.enums import EmailStatus, ReviewKind, ReviewStatus, Role
 from services import review
 from services.tenants import TenantWithUsers
 from tests.integration import review_support as rs
-from tests.ui.test_shell import _sign_in, _text
+from tests.support import apptest as ui
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
-PAGE = "pages/review_queue.py"
 pytestmark = pytest.mark.usefixtures("demo_auth", "loopback")
-
-
-def _open_queue(app: AppTest, user_id: int) -> AppTest:
-    _sign_in(app, user_id)
-    app.switch_page(PAGE).run()
-    assert not app.exception, app.exception
-    assert app.title[0].value == "Review queue"
-    return app
-
-
-def _open_item(app: AppTest, item_id: int) -> None:
-    box = next(s for s in app.selectbox if s.label == "Open item")
-    box.set_value(item_id).run()
-    assert not app.exception, app.exception
-
-
-def _button(app: AppTest, label: str) -> object:
-    return next(b for b in app.button if b.label == label)
-
-
-def _edit(app: AppTest) -> None:
-    """Open the editor (its button, shortcut E)."""
-    _button(app, "Edit and approve").click().run()  # type: ignore[attr-defined]
-    assert not app.exception, app.exception
 
 
 def test_reviewer_opens_an_email_draft_and_approves_it(app: AppTest, two_tenants: Pair) -> None:
@@ -45,19 +20,19 @@ def test_reviewer_opens_an_email_draft_and_approves_it(app: AppTest, two_tenants
     t = north.tenant.id
     item = rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
     rs.draft(t, ReviewKind.DUNNING_NOTICE, rs.invoice(t))
-    _open_queue(app, north.users[Role.REVIEWER].id)
+    ui.open_queue(app, north.users[Role.REVIEWER].id)
 
     tiles = {m.label: m.value for m in app.metric}
     assert tiles["Pending"] == "2" and tiles["Overdue"] == "0"
     assert len(app.dataframe[0].value) == 2
-    _open_item(app, item.id)
+    ui.open_item(app, item.id)
     texts = [t.value for t in app.text]
     assert "Jane Doe <jane@example.test>" in texts and "Quick question" in texts
     assert any("Shall we talk?" in c.value for c in app.code)
 
-    _button(app, "Approve").click().run()  # type: ignore[attr-defined]
+    ui.button(app, "Approve").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
-    assert "approved and carried out" in _text(app.success[0].value)
+    assert "approved and carried out" in ui.text(app.success[0].value)
     assert rs.count_emails(status=EmailStatus.SANDBOXED) == 1
     assert len(app.dataframe[0].value) == 1  # the approved item left the pending list
 
@@ -65,12 +40,12 @@ def test_reviewer_opens_an_email_draft_and_approves_it(app: AppTest, two_tenants
 def test_reviewer_edits_a_draft_then_approves_the_edit(app: AppTest, two_tenants: Pair) -> None:
     north, _ = two_tenants
     item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
-    _open_queue(app, north.users[Role.REVIEWER].id)
-    _open_item(app, item.id)
-    _edit(app)
+    ui.open_queue(app, north.users[Role.REVIEWER].id)
+    ui.open_item(app, item.id)
+    ui.edit(app)
     body = next(a for a in app.text_area if a.label == "Body")
     body.set_value("Hello Jane,\nTen minutes on Friday?")
-    _button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
+    ui.button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
     done = review.get_item(actor=north.actor(Role.ADMIN), item_id=item.id).item
     assert done.status is ReviewStatus.EXECUTED
@@ -83,12 +58,12 @@ def test_saving_a_proposal_untouched_approves_it_without_recording_an_edit(
 ) -> None:
     north, _ = two_tenants
     item = rs.draft(north.tenant.id, ReviewKind.DEAL_PROPOSAL, rs.deal(north.tenant.id))
-    _open_queue(app, north.users[Role.SALES].id)
-    _open_item(app, item.id)
-    _edit(app)
+    ui.open_queue(app, north.users[Role.SALES].id)
+    ui.open_item(app, item.id)
+    ui.edit(app)
     amount = next(n for n in app.number_input if n.label == "Amount")
     assert amount.value == 10000
-    _button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
+    ui.button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
     done = review.get_item(actor=north.actor(Role.ADMIN), item_id=item.id).item
     assert done.status is ReviewStatus.EXECUTED
@@ -100,17 +75,17 @@ def test_a_conflict_is_shown_as_a_message_and_the_view_refreshes(
 ) -> None:
     north, _ = two_tenants
     item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
-    _open_queue(app, north.users[Role.REVIEWER].id)
-    _open_item(app, item.id)
+    ui.open_queue(app, north.users[Role.REVIEWER].id)
+    ui.open_item(app, item.id)
     review.reject(
         actor=north.actor(Role.SDR),
         item_id=item.id,
         seen_version=item.row_version,
         reason_code=review.ReasonCode.DUPLICATE,
     )
-    _button(app, "Approve").click().run()  # type: ignore[attr-defined]
+    ui.button(app, "Approve").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
-    message = _text(app.error[0].value)
+    message = ui.text(app.error[0].value)
     assert "Changed by someone else" in message and "Sdr North rejected review item" in message
     assert len(app.dataframe[0].value) == 0 and rs.count_emails() == 0
 
@@ -118,11 +93,11 @@ def test_a_conflict_is_shown_as_a_message_and_the_view_refreshes(
 def test_reviewer_rejects_with_a_reason(app: AppTest, two_tenants: Pair) -> None:
     north, _ = two_tenants
     item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
-    _open_queue(app, north.users[Role.REVIEWER].id)
-    _open_item(app, item.id)
+    ui.open_queue(app, north.users[Role.REVIEWER].id)
+    ui.open_item(app, item.id)
     next(s for s in app.selectbox if s.label == "Reason").set_value(review.ReasonCode.TONE)
     next(t for t in app.text_input if t.label == "Comment").set_value("Too pushy")
-    _button(app, "Reject").click().run()  # type: ignore[attr-defined]
+    ui.button(app, "Reject").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
     done = review.get_item(actor=north.actor(Role.ADMIN), item_id=item.id).item
     assert done.status is ReviewStatus.REJECTED and done.comment == "Too pushy"
@@ -138,14 +113,14 @@ def test_finance_user_sees_a_dunning_notice_with_invoice_context_and_a_policy_re
     invoice_id = rs.invoice(t, last_dunned_at=utcnow())
     notice = rs.draft(t, ReviewKind.DUNNING_NOTICE, invoice_id)
     rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
-    _open_queue(app, north.users[Role.FINANCE].id)
+    ui.open_queue(app, north.users[Role.FINANCE].id)
     assert list(app.dataframe[0].value["kind"]) == ["dunning_notice"]  # finance's kinds
-    _open_item(app, notice.id)
+    ui.open_item(app, notice.id)
     facts = app.dataframe[1].value
     assert "Days overdue" in list(facts.iloc[:, 0]) and "INV-1" in list(facts.iloc[:, 1])
-    _button(app, "Approve").click().run()  # type: ignore[attr-defined]
+    ui.button(app, "Approve").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
-    assert "dunning cadence" in _text(app.error[0].value)
+    assert "dunning cadence" in ui.text(app.error[0].value)
     assert review.get_item(actor=north.actor(Role.ADMIN), item_id=notice.id).item.status is (
         ReviewStatus.PENDING
     )
@@ -156,8 +131,8 @@ def test_next_item_claims_and_opens_the_most_urgent_item(app: AppTest, two_tenan
     t = north.tenant.id
     rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
     urgent = rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t, email="b@x.test"), priority=0)
-    _open_queue(app, north.users[Role.REVIEWER].id)
-    _button(app, "Next item").click().run()  # type: ignore[attr-defined]
+    ui.open_queue(app, north.users[Role.REVIEWER].id)
+    ui.button(app, "Next item").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
     assert any(f"#{urgent.id}" in s.value for s in app.subheader)
     held = review.get_item(actor=north.actor(Role.ADMIN), item_id=urgent.id)
@@ -169,8 +144,8 @@ def test_viewer_sees_the_queue_and_the_draft_but_no_actions(
 ) -> None:
     north, _ = two_tenants
     item = rs.draft(north.tenant.id, ReviewKind.OUTREACH_EMAIL, rs.lead(north.tenant.id))
-    _open_queue(app, north.users[Role.VIEWER].id)
-    _open_item(app, item.id)
+    ui.open_queue(app, north.users[Role.VIEWER].id)
+    ui.open_item(app, item.id)
     assert any("Shall we talk?" in c.value for c in app.code)
     labels = {b.label for b in app.button}
     assert not labels & {"Approve", "Reject", "Claim", "Release", "Next item", "Retry execution"}
@@ -188,8 +163,8 @@ def test_draft_text_is_shown_literally_never_as_markdown_or_html(
         rs.lead(north.tenant.id),
         payload={"subject": hostile, "body": hostile},
     )
-    _open_queue(app, north.users[Role.REVIEWER].id)
-    _open_item(app, item.id)
+    ui.open_queue(app, north.users[Role.REVIEWER].id)
+    ui.open_item(app, item.id)
     assert hostile in [t.value for t in app.text]
     assert all(hostile not in m.value for m in app.markdown)
 
@@ -203,12 +178,12 @@ def test_the_card_shows_the_pre_checks_before_the_reviewer_clicks(
     item = rs.draft(
         t, ReviewKind.OUTREACH_EMAIL, rs.lead(t, do_not_contact=True), triggered_by_id=reviewer
     )
-    _open_queue(app, reviewer)
-    _open_item(app, item.id)
-    errors = [_text(e.value) for e in app.error]
+    ui.open_queue(app, reviewer)
+    ui.open_item(app, item.id)
+    errors = [ui.text(e.value) for e in app.error]
     assert any("do-not-contact" in e and "Jane Doe" in e for e in errors), errors
     assert any("you triggered the run" in e for e in errors), errors
-    assert "Before you approve" in [_text(m.value).strip("*") for m in app.markdown]
+    assert "Before you approve" in [ui.text(m.value).strip("*") for m in app.markdown]
     assert rs.count_emails() == 0 and not app.success
 
 
@@ -228,13 +203,13 @@ def test_a_failed_execution_is_shown_as_a_failure_with_the_next_step(
         deal.stage = DealStage.CLOSED_LOST
         uow.commit()
     item = rs.draft(t, ReviewKind.COUNTER_OFFER, deal_id)
-    _open_queue(app, north.users[Role.SALES].id)
-    _open_item(app, item.id)
-    assert any("Approving would fail" in _text(e.value) for e in app.error)  # said beforehand
-    _button(app, "Approve").click().run()  # type: ignore[attr-defined]
+    ui.open_queue(app, north.users[Role.SALES].id)
+    ui.open_item(app, item.id)
+    assert any("Approving would fail" in ui.text(e.value) for e in app.error)  # said beforehand
+    ui.button(app, "Approve").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
     assert not app.success, [s.value for s in app.success]
-    flash = _text(app.error[0].value)
+    flash = ui.text(app.error[0].value)
     assert "carrying it out failed" in flash and "closed lost" in flash and "Next step" in flash
     assert review.get_item(actor=north.actor(Role.ADMIN), item_id=item.id).item.status is (
         ReviewStatus.FAILED
@@ -251,22 +226,22 @@ def test_the_edit_form_offers_only_what_execution_honours_and_an_edited_to_is_us
                "subject": "Reminder: INV-1", "body": "Please pay INV-1."}  # fmt: skip
     notice = rs.draft(t, ReviewKind.DUNNING_NOTICE, invoice_id, payload=payload)
     item = rs.draft(t, ReviewKind.OUTREACH_EMAIL, rs.lead(t))
-    _open_queue(app, north.users[Role.ADMIN].id)
-    _open_item(app, item.id)  # the first run opened the most urgent item: pick from there
-    _open_item(app, notice.id)
+    ui.open_queue(app, north.users[Role.ADMIN].id)
+    ui.open_item(app, item.id)  # the first run opened the most urgent item: pick from there
+    ui.open_item(app, notice.id)
     assert [s.value for s in app.subheader] == [f"#{notice.id} · dunning notice"]
-    _edit(app)
+    ui.edit(app)
     offered = {w.label for w in [*app.text_input, *app.number_input, *app.text_area]}
     assert {"Subject", "Body"} <= offered
     assert not offered & {"To", "Invoice id", "Level"}, offered
 
-    _open_item(app, item.id)  # the selectbox's key follows the open item: twice to switch
-    _open_item(app, item.id)
-    _edit(app)
+    ui.open_item(app, item.id)  # the selectbox's key follows the open item: twice to switch
+    ui.open_item(app, item.id)
+    ui.edit(app)
     to = next(w for w in app.text_input if w.label == "To")
     assert to.value == "jane@example.test"
     to.set_value("j.doe@example.test")
-    _button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
+    ui.button(app, "Save edits and approve").click().run()  # type: ignore[attr-defined]
     assert not app.exception, app.exception
-    assert "approved and carried out" in _text(app.success[0].value)
+    assert "approved and carried out" in ui.text(app.success[0].value)
     assert rs.count_emails(to_addr="j.doe@example.test") == 1 and rs.count_emails() == 1

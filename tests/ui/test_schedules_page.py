@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from domain.enums import Role
 from services import schedules
 from services.tenants import TenantWithUsers
-from tests.ui.test_shell import _text, open_page
+from tests.support import apptest as ui
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 PAGE = "pages/schedules.py"
@@ -25,22 +25,22 @@ def test_an_admin_is_told_what_is_wrong_then_creates_and_disables_a_schedule(
 ) -> None:
     north, south = two_tenants
     admin = north.actor(Role.ADMIN)
-    open_page(app, north.users[Role.ADMIN].id, PAGE)
+    ui.open_page(app, north.users[Role.ADMIN].id, PAGE)
     assert [i.value for i in app.info] == ["No schedules yet."]
     _input(app, "Name", "Weekday dunning")
     _input(app, "Cron (minute hour day month weekday)", "0 25 * * 1-5")
     app.button(key=CREATE).click().run()
-    assert "not a valid cron expression" in _text(app.error[0].value)
+    assert "not a valid cron expression" in ui.text(app.error[0].value)
     _input(app, "Cron (minute hour day month weekday)", "0 7 * * 1-5")
     _input(app, "Time zone", "Atlantis/Capital")
     app.button(key=CREATE).click().run()
-    assert "not an IANA time zone" in _text(app.error[0].value)
+    assert "not an IANA time zone" in ui.text(app.error[0].value)
     assert schedules.list_schedules(actor=admin) == []
 
     _input(app, "Time zone", "Europe/Berlin")
     app.button(key=CREATE).click().run()
     assert not app.exception, app.exception
-    assert "Created Weekday dunning; first run" in _text(app.success[0].value)
+    assert "Created Weekday dunning; first run" in ui.text(app.success[0].value)
     [row] = schedules.list_schedules(actor=admin)
     assert (row.cron, row.timezone, row.selection["overdue_days"]) == (
         "0 7 * * 1-5",
@@ -55,7 +55,7 @@ def test_an_admin_is_told_what_is_wrong_then_creates_and_disables_a_schedule(
     app.button(key=f"FormSubmitter:edit_schedule_{row.id}_{row.row_version}-Save changes").click()
     app.run()
     assert not app.exception, app.exception
-    assert "Saved Weekday dunning" in _text(app.success[0].value)
+    assert "Saved Weekday dunning" in ui.text(app.success[0].value)
     assert schedules.list_schedules(actor=admin)[0].enabled is False
     assert list(app.dataframe[0].value["Enabled"]) == [False]
 

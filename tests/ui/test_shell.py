@@ -7,31 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from domain.enums import ReviewStatus, Role
 from services.tenants import TenantWithUsers
-from tests.integration.test_service_core import _add_review_item
+from tests.support import apptest as ui
+from tests.support import scenarios
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
-
-
-def _text(markdown: str) -> str:
-    """What a person reads: markdown escapes removed."""
-    return markdown.replace("\\", "").replace("\u2060", "")  # escapes, word joiners
-
-
-def _sign_in(app: AppTest, user_id: int) -> AppTest:
-    app.run()
-    assert not app.exception, app.exception
-    app.selectbox[0].set_value(user_id)
-    app.button[0].click().run()
-    assert not app.exception, app.exception
-    return app
-
-
-def open_page(app: AppTest, user_id: int, page: str) -> AppTest:
-    """Demo sign-in as the user, then one page of the navigation."""
-    _sign_in(app, user_id)
-    app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
 
 
 @pytest.mark.usefixtures("demo_auth", "loopback")
@@ -39,11 +18,11 @@ def test_reviewer_signs_in_and_sees_their_tenants_counts_on_the_home_page(
     app: AppTest, two_tenants: Pair
 ) -> None:
     north, south = two_tenants
-    _add_review_item(north.tenant.id, status=ReviewStatus.PENDING, overdue=True)
-    _add_review_item(north.tenant.id, status=ReviewStatus.PENDING)
-    _add_review_item(south.tenant.id, status=ReviewStatus.PENDING)
+    scenarios.add_review_item(north.tenant.id, status=ReviewStatus.PENDING, overdue=True)
+    scenarios.add_review_item(north.tenant.id, status=ReviewStatus.PENDING)
+    scenarios.add_review_item(south.tenant.id, status=ReviewStatus.PENDING)
 
-    _sign_in(app, north.users[Role.REVIEWER].id)
+    ui.sign_in(app, north.users[Role.REVIEWER].id)
 
     assert app.title[0].value == "Revo Console"
     assert "North Ltd" in app.caption[0].value
@@ -72,11 +51,11 @@ def test_demo_sign_in_is_refused_when_the_console_listens_beyond_loopback(
         app.run()
     finally:
         st_config.set_option("server.address", previous)
-    assert "loopback" in _text(app.error[0].value)
+    assert "loopback" in ui.text(app.error[0].value)
     assert len(app.selectbox) == 0
 
 
 @pytest.mark.usefixtures("loopback")
 def test_sign_in_is_unavailable_when_demo_mode_is_off(app: AppTest, two_tenants: Pair) -> None:
     app.run()
-    assert "REVO_AUTH_MODE=demo" in _text(app.error[0].value)
+    assert "REVO_AUTH_MODE=demo" in ui.text(app.error[0].value)

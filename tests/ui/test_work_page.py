@@ -18,7 +18,7 @@ from services.errors import PolicyRefused
 from services.tenants import TenantWithUsers
 from tests import agent_data
 from tests.scripted_llm import ScriptedLLM, configured
-from tests.ui.test_shell import open_page
+from tests.support import apptest as ui
 
 WORK = "pages/work.py"
 Pair = tuple[TenantWithUsers, TenantWithUsers]
@@ -57,7 +57,7 @@ def test_finance_drafts_a_dunning_notice_and_follows_it_to_the_review_item(
     invoice_id = agent_data.overdue_invoice(north.tenant.id)
     agent_data.lead(south.tenant.id, email="other@south.test")  # another tenant's: never shown
     finance = north.users[Role.FINANCE]
-    open_page(app, finance.id, WORK)
+    ui.open_page(app, finance.id, WORK)
     assert "Dunning notice" in _labels(app)
     assert not {"Draft outreach", "Draft proposal", "Counter-offer"} & _labels(app)
     assert [t.value for t in app.info] == ["No leads yet.", "No deals yet."]
@@ -105,7 +105,7 @@ def test_each_role_sees_only_the_buttons_for_its_own_agents(
     every = {"Draft outreach", "Draft proposal", "Counter-offer", "Dunning notice"}
     for role, buttons in expected.items():
         fresh = AppTest.from_file(app._script_path, default_timeout=30)
-        open_page(fresh, north.users[role].id, WORK)
+        ui.open_page(fresh, north.users[role].id, WORK)
         assert _labels(fresh) & every == buttons, role
         read_only = any("read-only" in i.value for i in fresh.info)
         assert read_only is (not buttons), role
@@ -135,7 +135,7 @@ def test_draft_root_cause_on_an_investigation_shows_the_hypothesis_pending_revie
         {"summary": "Checkout failed.", "hypotheses": [hypothesis]}
     )
     app.query_params["investigation"] = str(inv_id)
-    open_page(app, north.users[Role.REVIEWER].id, "pages/investigations.py")
+    ui.open_page(app, north.users[Role.REVIEWER].id, "pages/investigations.py")
     app.button(key=f"run_investigator_investigation_{inv_id}").click().run()
     assert not app.exception, app.exception
     worker.run_worker(worker_id="ui-test", once=True)

@@ -3,12 +3,12 @@ production proxy mode without one, and a weak one anywhere."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from pydantic import ValidationError
 
-from services.config import Settings, get_settings
+from services.config import Settings
 from web.proxy_guard import _vetted
 
 SECRET = "s" * 16 + "0123456789abcdef"
@@ -18,15 +18,12 @@ OTHER = (b"accept", b"*/*")
 
 
 @pytest.fixture
-def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    monkeypatch.setenv("REVO_AUTH_MODE", "proxy")
-    monkeypatch.setenv("REVO_PROXY_SHARED_SECRET", SECRET)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+def proxy(settings: Callable[..., None]) -> Callable[..., None]:
+    settings(auth_mode="proxy", proxy_shared_secret=SECRET)
+    return settings
 
 
-def test_identity_headers_stay_only_with_the_secret(proxy: pytest.MonkeyPatch) -> None:
+def test_identity_headers_stay_only_with_the_secret(proxy: Callable[..., None]) -> None:
     vouched = _vetted([EMAIL, USER, OTHER, (b"X-Revo-Proxy-Secret", SECRET.encode())])
     assert vouched == [EMAIL, USER, OTHER]  # the secret itself never reaches the app
     assert _vetted([EMAIL, USER, OTHER]) == [OTHER]
@@ -36,22 +33,19 @@ def test_identity_headers_stay_only_with_the_secret(proxy: pytest.MonkeyPatch) -
     assert _vetted([EMAIL, (b"x-revo-proxy-secret", b"\xff\xfe")]) == []
 
 
-def test_without_a_shared_secret_the_network_must_vouch(proxy: pytest.MonkeyPatch) -> None:
-    proxy.delenv("REVO_PROXY_SHARED_SECRET")
-    get_settings.cache_clear()
+def test_without_a_shared_secret_the_network_must_vouch(proxy: Callable[..., None]) -> None:
+    proxy(proxy_shared_secret=None)
     assert _vetted([EMAIL, OTHER]) == [EMAIL, OTHER]
 
 
 def test_settings_refuse_a_weak_secret_and_production_without_one(
-    proxy: pytest.MonkeyPatch,
+    proxy: Callable[..., None],
 ) -> None:
-    proxy.setenv("REVO_PROXY_SHARED_SECRET", "short")
+    proxy(proxy_shared_secret="short")
     with pytest.raises(ValidationError, match="REVO_PROXY_SHARED_SECRET must be at least 32"):
         Settings()
-    proxy.delenv("REVO_PROXY_SHARED_SECRET")
-    proxy.setenv("REVO_ENV", "production")
-    proxy.setenv("REVO_SECRET_KEY", "k" * 40)
+    proxy(proxy_shared_secret=None, env="production", secret_key="k" * 40)
     with pytest.raises(ValidationError, match="needs REVO_PROXY_SHARED_SECRET in production"):
         Settings()
-    proxy.setenv("REVO_PROXY_SHARED_SECRET", SECRET)
+    proxy(proxy_shared_secret=SECRET)
     assert Settings().proxy_shared_secret is not None
