@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from domain.audit_chain import mac, same
 from domain.models import AuditCheckpoint, AuditEntry, Tenant
 from services import audit_key, audit_seal
 from services.config import get_settings
-from services.errors import InvalidSettings, NotFound, ServiceError
+from services.errors import InvalidSettings, NotFound
 from services.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -237,23 +236,7 @@ def checkpoint_marks(
     return marks
 
 
-class Ticker:
-    """Each worker anchors every tenant's chain head at most once per interval."""
-
-    def __init__(self, interval_s: float | None = None) -> None:
-        self.interval_s = interval_s or get_settings().audit_anchor_interval_s
-        self._next = time.monotonic() + min(self.interval_s, 60.0)  # not at every restart
-
-    def maybe_run(self) -> None:
-        now = time.monotonic()
-        if now < self._next:
-            return
-        self._next = now + self.interval_s
-        try:
-            anchored = anchor()
-        except ServiceError as exc:  # unkeyed, a busy database, an unwritable file
-            log.warning("audit anchor skipped: %s", exc.message)
-            return
-        written = sum(1 for a in anchored if a.written)
-        if written:
-            log.info("anchored the audit chains of %s workspace(s)", written)
+def tick() -> str | None:
+    """Anchor every tenant's chain head (the worker's periodic job); a summary when written."""
+    written = sum(1 for a in anchor() if a.written)
+    return f"anchored the audit chains of {written} workspace(s)" if written else None

@@ -13,7 +13,6 @@ skipped and counted on the firing (a week of missed daily dunning runs must not 
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +34,6 @@ from domain.enums import (
 from domain.models import AgentRun, Deal, Investigation, Invoice, Lead, Schedule, ScheduleFiring
 from services import audit, db
 from services.agents.registry import AGENTS
-from services.errors import ServiceError
 from services.schedules import ScheduleSelection, latest_until, next_after
 from services.uow import UnitOfWork
 
@@ -189,23 +187,9 @@ def fire_due(*, now: datetime, worker_id: str, max_schedules: int = 100) -> Fire
     return total
 
 
-class Ticker:
-    """Each worker looks for due occurrences at most once per TICK_S."""
-
-    def __init__(self, worker_id: str, interval_s: float = TICK_S) -> None:
-        self.worker_id = worker_id
-        self.interval_s = interval_s
-        self._next = 0.0
-
-    def maybe_run(self) -> None:
-        now = time.monotonic()
-        if now < self._next:
-            return
-        self._next = now + self.interval_s
-        try:
-            fired = fire_due(now=utcnow(), worker_id=self.worker_id)
-        except ServiceError as exc:  # a busy database: the next tick gets it
-            log.warning("schedule tick failed: %s", exc.message)
-            return
-        if fired.fired:
-            log.info("fired %s schedule occurrence(s), %s run(s)", fired.fired, fired.runs)
+def tick(worker_id: str) -> str | None:
+    """Fire what is due now (the worker's periodic job); a summary when anything fired."""
+    fired = fire_due(now=utcnow(), worker_id=worker_id)
+    if not fired.fired:
+        return None
+    return f"fired {fired.fired} schedule occurrence(s), {fired.runs} run(s)"

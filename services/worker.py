@@ -17,7 +17,8 @@ from services.config import get_settings
 from services.errors import DatabaseUnavailable
 from services.llm.client import get_client
 from services.notify import jobs as notify_jobs
-from services.review.sweep import Sweep
+from services.periodic import Periodic
+from services.review import drafts
 from services.run_lease import Waiting, claim_next, default_worker_id
 
 log = logging.getLogger(__name__)
@@ -39,15 +40,23 @@ def run_worker(
     poll = poll_s or settings.worker_poll_s
     halt = stop or threading.Event()
     logs.bind(worker=wid)
-    sweep = Sweep(settings.review_sweep_s)
-    schedules = schedule_firing.Ticker(wid)
-    anchors = audit_anchors.Ticker()  # sign each chain head into a checkpoint + anchor line
+    jobs = (
+        Periodic("review sweep", drafts.sweep, settings.review_sweep_s),
+        # due schedule occurrences become queued runs, once each
+        Periodic("schedule tick", lambda: schedule_firing.tick(wid), schedule_firing.TICK_S),
+        # sign each chain head into a checkpoint and an anchor line (not at every restart)
+        Periodic(
+            "audit anchor",
+            audit_anchors.tick,
+            settings.audit_anchor_interval_s,
+            delay_s=min(settings.audit_anchor_interval_s, 60.0),
+        ),
+    )
     next_notify = 0.0
     done = 0
     while not halt.is_set():
-        sweep.maybe_run()
-        schedules.maybe_run()  # due schedule occurrences become queued runs, once each
-        anchors.maybe_run()
+        for job in jobs:
+            job.maybe_run()
         if time.monotonic() >= next_notify:  # the outbox, digests and alert rules
             next_notify = time.monotonic() + settings.notify_tick_s
             notify_jobs.tick(worker_id=wid, now=utcnow())

@@ -134,3 +134,9 @@ def expire_overdue(*, now: datetime | None = None) -> int:
         changed = len(expired) + len(lapsed)
         uow.commit()
     return changed
+
+
+def sweep() -> str | None:
+    """Expire overdue items and free lapsed claims (the worker's periodic job)."""
+    changed = expire_overdue()
+    return f"expired or released {changed} items" if changed else None
