@@ -25,17 +25,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
+from bench.seed_bulk import postgres_database
 from domain.enums import EventSource
 from services import db, migrate
 from services.config import get_settings
 from services.ingest import service as ingest
 from services.tenants import create_tenant_with_users
 
-PG_ADMIN_URL = os.environ.get(
-    "REVO_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SERVICES = [f"service-{i:02d}" for i in range(50)]
 
 
@@ -140,18 +136,9 @@ def main(argv: list[str]) -> int:
         write_log(path, lines)
         print(f"# {lines:,} log lines, {path.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
         run(f"sqlite:///{root / 'bench.db'}", path, "sqlite")
-        name = f"revo_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        try:
-            run(url, path, "postgres")
-        finally:
-            db.get_engine(url).dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with postgres_database() as url:
+            if url is not None:
+                run(url, path, "postgres")
     return 0
 
 

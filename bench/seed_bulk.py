@@ -12,16 +12,15 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from services import db, migrate
 from services.seed.bulk import BulkSeedReport, seed_bulk
+from tests.support import databases as throwaway
 
 PG_ADMIN_URL = os.environ.get(
     "REVO_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -65,27 +64,15 @@ def sqlite_database() -> Iterator[str]:
 
 @contextmanager
 def postgres_database() -> Iterator[str | None]:
-    name = f"revo_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        log(f"PostgreSQL unreachable at {PG_ADMIN_URL.rsplit('@', 1)[-1]}: {reason}; skipping it")
-        yield None
-        return
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        db.get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A throwaway PostgreSQL database for a benchmark, or None (logged) when unreachable."""
+    with throwaway.postgres_database("revo_bench", PG_ADMIN_URL) as url:
+        if isinstance(url, OperationalError):
+            where = PG_ADMIN_URL.rsplit("@", 1)[-1]
+            reason = throwaway.unreachable_reason(url)
+            log(f"PostgreSQL unreachable at {where}: {reason}; skipping it")
+            yield None
+        else:
+            yield url
 
 
 def run(engine: str, url: str, sizes: dict[str, int]) -> BulkSeedReport:

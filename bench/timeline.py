@@ -20,14 +20,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 
+from bench.seed_bulk import postgres_database
 from domain.enums import InvestigationStatus, Priority, Role, Severity
 from domain.models import Investigation
 from services import db, migrate
@@ -37,9 +37,6 @@ from services.investigations import query
 from services.investigations.dto import InvestigationFilter
 from services.tenants import TenantWithUsers, create_tenant_with_users
 
-PG_ADMIN_URL = os.environ.get(
-    "REVO_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SERVICES = [f"service-{i:02d}" for i in range(50)]
 START = datetime(2026, 9, 1, tzinfo=UTC)
 STEP = timedelta(seconds=2.88)
@@ -259,19 +256,10 @@ def main(argv: list[str]) -> int:
         sqlite_tenant = prepare(f"sqlite:///{Path(tmp) / 'bench.db'}", events, investigations)
         measure("sqlite", sqlite_tenant.actor(Role.VIEWER), events, runs)
         render = render_ms(sqlite_tenant, events)
-        name = f"revo_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        try:
-            pg_tenant = prepare(url, events, investigations)
-            measure("postgres", pg_tenant.actor(Role.VIEWER), events, runs)
-        finally:
-            db.get_engine(url).dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with postgres_database() as url:
+            if url is not None:
+                pg_tenant = prepare(url, events, investigations)
+                measure("postgres", pg_tenant.actor(Role.VIEWER), events, runs)
         print(f"timeline.apptest_render_ms {render:.0f} ms")
     return 0
 

@@ -28,17 +28,23 @@ def pg_unavailable(reason: str) -> None:
 
 
 @contextmanager
-def throwaway_postgres(prefix: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database named after the prefix, dropped afterwards."""
+def postgres_database(
+    prefix: str, admin_url: str = PG_ADMIN_URL
+) -> Iterator[str | OperationalError]:
+    """A new, empty PostgreSQL database named after the prefix, dropped afterwards; the
+    connection error instead when the server cannot be reached (tests and bench share this)."""
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         admin.dispose()
-        pg_unavailable(str(exc.orig).strip().splitlines()[0])
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield exc
+        return
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     try:
         yield url
     finally:
@@ -46,6 +52,21 @@ def throwaway_postgres(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def unreachable_reason(exc: OperationalError) -> str:
+    """The first line of the driver's message, for a skip or a log line."""
+    return str(exc.orig or exc).strip().splitlines()[0]
+
+
+@contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for a test (skipped, or failed in CI, if unreachable)."""
+    with postgres_database(prefix) as url:
+        if isinstance(url, OperationalError):
+            pg_unavailable(unreachable_reason(url))
+            raise AssertionError("unreachable")  # pg_unavailable raises
+        yield url
 
 
 def clear_tables(url: str) -> None:
