@@ -10,6 +10,9 @@ The rollups are keyed by UTC day. A period of whole UTC days holds the same rows
 summed from them or counted raw, so totals may come from them in any time zone; daily buckets
 come from them only when the tenant's days are UTC days over the whole period (its zone's offset
 is 0 throughout: ``MetricsFilter.utc_days``), and are counted from the raw rows otherwise.
+Totals of a period that is not whole UTC days (a local day away from UTC) come from the rollups
+over the whole UTC days inside it plus the raw rows of its partial edges (hybrid.py) when those
+days hold more than ``metrics_exact_max_rows``.
 """
 
 from __future__ import annotations
