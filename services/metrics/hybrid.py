@@ -54,7 +54,7 @@ def plan(
     if eligible(session, tenant_id, f):
         return f, []
     parts = split(f)
-    if parts is not None and eligible(session, tenant_id, parts[0]):
+    if parts is not None and parts[1] and eligible(session, tenant_id, parts[0]):
         return parts
     return None
 
