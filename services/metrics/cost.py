@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from domain.models import AgentRun, LLMCall, MetricReviewDay, ReviewItem
 from services.actor import Actor
 from services.config import get_settings
-from services.metrics import llm_rollup, rollups
+from services.metrics import hybrid, llm_rollup, rollups
 from services.metrics.filters import MetricsFilter, call_where, for_tenant, tune
 from services.metrics.reviews import APPROVED, review_where
 from services.permissions import Action, require
@@ -41,24 +41,31 @@ class ApprovedDraftCost(BaseModel):
 def per_agent(session: Session, tenant_id: int, f: MetricsFilter) -> list[ApprovedDraftCost]:
     """Per agent, then one row for every agent together (agent "all")."""
     spend: Sequence[Any]
-    if rollups.for_calls(session, tenant_id, f):
-        spend = llm_rollup.spend_by_agent(session, tenant_id, f)
+    calls = hybrid.plan(session, tenant_id, f, rollups.for_calls)
+    if calls is not None:
+        whole, edges = calls
+        spend = hybrid.add_rows(
+            1,
+            [(str(a), t, ms) for a, t, ms in llm_rollup.spend_by_agent(session, tenant_id, whole)],
+            *([(str(a), t, ms) for a, t, ms in _spend(session, tenant_id, e)] for e in edges),
+        )
     else:
         spend = _spend(session, tenant_id, f)
     approved: Sequence[Any]
-    if rollups.for_reviews(session, tenant_id, f):
+    reviews = hybrid.plan(session, tenant_id, f, rollups.for_reviews)
+    if reviews is not None and (not reviews[1] or not f.filters_runs_by_call):
+        whole, edges = reviews
         R = MetricReviewDay
-        approved = session.execute(
+        from_rollups = session.execute(
             select(R.agent, func.sum(R.n))
-            .where(*rollups.where(R, tenant_id, f), R.status.in_([s.value for s in APPROVED]))
+            .where(*rollups.where(R, tenant_id, whole), R.status.in_([s.value for s in APPROVED]))
             .group_by(R.agent)
         ).all()
+        approved = hybrid.add_rows(
+            1, from_rollups, *(_approved(session, tenant_id, e) for e in edges)
+        )
     else:
-        approved = session.execute(
-            select(ReviewItem.drafted_by, func.count())
-            .where(*review_where(tenant_id, f), ReviewItem.status.in_(APPROVED))
-            .group_by(ReviewItem.drafted_by)
-        ).all()
+        approved = _approved(session, tenant_id, f)
     tokens = {str(agent): int(t) for agent, t, _ in spend}
     millis = {str(agent): int(ms) for agent, _, ms in spend}
     counts = {str(agent): int(n) for agent, n in approved}
@@ -72,6 +79,14 @@ def per_agent(session: Session, tenant_id: int, f: MetricsFilter) -> list[Approv
 def overall(session: Session, tenant_id: int, f: MetricsFilter) -> ApprovedDraftCost | None:
     """The row for every agent together, or None when nothing was spent or approved."""
     return next((row for row in per_agent(session, tenant_id, f) if row.agent == ALL), None)
+
+
+def _approved(session: Session, tenant_id: int, f: MetricsFilter) -> Sequence[Any]:
+    return session.execute(
+        select(ReviewItem.drafted_by, func.count())
+        .where(*review_where(tenant_id, f), ReviewItem.status.in_(APPROVED))
+        .group_by(ReviewItem.drafted_by)
+    ).all()
 
 
 def _spend(session: Session, tenant_id: int, f: MetricsFilter) -> Sequence[Any]:

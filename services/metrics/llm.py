@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from domain.enums import LLMOutcome
 from domain.models import LLMCall
 from services.actor import Actor
-from services.metrics import llm_rollup, percentiles, rollups
+from services.metrics import hybrid, llm_rollup, percentiles, rollups
 from services.metrics.filters import (
     MetricsFilter,
     bucket_key,
@@ -62,15 +62,11 @@ def _outcome(outcome: LLMOutcome) -> ColumnElement[int]:
     return func.count(case((LLMCall.outcome == outcome, 1)))
 
 
-def stats(session: Session, tenant_id: int, f: MetricsFilter) -> list[LLMStats]:
-    """Per model and prompt version, then one overall row (model "all") at the end."""
-    if rollups.for_calls(session, tenant_id, f):
-        parts = llm_rollup.stats_parts(session, tenant_id, f, LATENCY_FRACTIONS)
-        return _build(*parts, estimated=True)
-    where = call_where(tenant_id, f)
-    source = call_source(f)
-    groups = (LLMCall.model, LLMCall.prompt_key, LLMCall.prompt_version)
-    measures: tuple[ColumnElement[Any], ...] = (
+GROUPS = (LLMCall.model, LLMCall.prompt_key, LLMCall.prompt_version)
+
+
+def _measures() -> tuple[ColumnElement[Any], ...]:
+    return (
         func.count(),
         func.coalesce(func.sum(LLMCall.prompt_tokens), 0),
         func.coalesce(func.sum(LLMCall.completion_tokens), 0),
@@ -82,12 +78,22 @@ def stats(session: Session, tenant_id: int, f: MetricsFilter) -> list[LLMStats]:
         _outcome(LLMOutcome.UNAVAILABLE),
         _outcome(LLMOutcome.ERROR),
     )
+
+
+def stats(session: Session, tenant_id: int, f: MetricsFilter) -> list[LLMStats]:
+    """Per model and prompt version, then one overall row (model "all") at the end."""
+    parts = hybrid.plan(session, tenant_id, f, rollups.for_calls)
+    if parts is not None:
+        return _build(*_from_rollups(session, tenant_id, *parts), estimated=True)
+    where = call_where(tenant_id, f)
+    source = call_source(f)
+    measures = _measures()
     grouped = session.execute(
-        select(*groups, *measures)
+        select(*GROUPS, *measures)
         .select_from(source)
         .where(*where)
-        .group_by(*groups)
-        .order_by(*groups)
+        .group_by(*GROUPS)
+        .order_by(*GROUPS)
     ).all()
     overall = session.execute(select(*measures).select_from(source).where(*where)).one()
     latency = percentiles.grouped(
@@ -109,6 +115,36 @@ def stats(session: Session, tenant_id: int, f: MetricsFilter) -> list[LLMStats]:
         LATENCY_FRACTIONS,
     )
     return _build(grouped, overall, latency, all_latency, estimated=False)
+
+
+def _from_rollups(
+    session: Session, tenant_id: int, whole: MetricsFilter, edges: list[MetricsFilter]
+) -> tuple[list[Any], Any, dict[tuple[Any, ...], list[float | None]], list[float | None]]:
+    """The rollups' rows over whole UTC days plus the raw rows of the edges (hybrid.py)."""
+    grouped, overall, hist = llm_rollup.stats_rows(session, tenant_id, whole)
+    grouped_sets: list[list[Any]] = [grouped]
+    overall_sets: list[list[Any]] = [[overall]]
+    hist_sets: list[list[Any]] = [hist]
+    for edge in edges:
+        where, source = call_where(tenant_id, edge), call_source(edge)
+        latency_bin = hybrid.binned(session, "llm_calls.latency_ms")
+        measured = select(*GROUPS, *_measures()).select_from(source).where(*where)
+        grouped_sets.append(list(session.execute(measured.group_by(*GROUPS))))
+        overall_sets.append(
+            [session.execute(select(*_measures()).select_from(source).where(*where)).one()]
+        )
+        binned = select(*GROUPS, latency_bin, func.count()).select_from(source).where(*where)
+        hist_sets.append(list(session.execute(binned.group_by(*GROUPS, latency_bin))))
+    rows = [r for r in hybrid.add_rows(3, *grouped_sets) if r[3]]
+    if edges:
+        rows.sort(key=lambda r: (r[0], r[1], -1 if r[2] is None else r[2]))
+    bins = hybrid.add_bins(3, *hist_sets)
+    return (
+        rows,
+        hybrid.add_rows(0, *overall_sets)[0],
+        hybrid.percentiles(bins, LATENCY_FRACTIONS),
+        rollups.percentiles(hybrid.overall(bins).items(), LATENCY_FRACTIONS),
+    )
 
 
 def _build(

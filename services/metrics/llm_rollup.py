@@ -45,31 +45,23 @@ def _histograms(rows: Sequence[Any], groups: int, fractions: Sequence[float]) ->
     return {k: rollups.percentiles(v.items(), fractions) for k, v in bins.items()}
 
 
-def stats_parts(
-    session: Session, tenant_id: int, f: MetricsFilter, fractions: Sequence[float]
-) -> tuple[list[Any], Any, dict[Key, Any], list[float | None]]:
-    """Grouped rows (model, prompt key, version, *measures), the overall measures, latency
-    percentiles per group and overall, in the shape llm.stats builds its DTOs from."""
+def stats_rows(
+    session: Session, tenant_id: int, f: MetricsFilter
+) -> tuple[list[Any], Any, list[Any]]:
+    """Grouped rows (model, prompt key, version, *measures), the overall measures and the latency
+    histogram rows (model, prompt key, version, bin, n), unmerged (services/metrics/hybrid.py
+    adds the raw edges of a period to them)."""
     where = rollups.where(C, tenant_id, f)
     groups = (C.model, C.prompt_key, C.prompt_version)
     grouped = session.execute(
         select(*groups, *MEASURES).where(*where).group_by(*groups).order_by(*groups)
     ).all()
-    grouped = [r for r in grouped if r[3]]
     overall = session.execute(select(*MEASURES).where(*where)).one()
     hgroups = (H.model, H.prompt_key, H.prompt_version, H.bin)
     hist = session.execute(
         select(*hgroups, func.sum(H.n)).where(*rollups.where(H, tenant_id, f)).group_by(*hgroups)
     ).all()
-    merged: dict[int, int] = {}
-    for *_, b, n in hist:
-        merged[b] = merged.get(b, 0) + int(n)
-    return (
-        grouped,
-        overall,
-        _histograms(hist, 3, fractions),
-        rollups.percentiles(merged.items(), fractions),
-    )
+    return list(grouped), overall, list(hist)
 
 
 def latency_days(

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from domain.enums import ReasonCode, ReviewStatus
 from domain.models import AgentRun, LLMCall, MetricReviewDay, MetricReviewHistDay, ReviewItem
 from services.actor import Actor
-from services.metrics import percentiles, rollups
+from services.metrics import hybrid, percentiles, rollup_sql, rollups
 from services.metrics.filters import (
     MetricsFilter,
     call_matches,
+    dialect,
     for_tenant,
     run_matches,
     seconds_between,
@@ -78,9 +79,10 @@ def review_matches(tenant_id: int, f: MetricsFilter) -> list[ColumnElement[bool]
     return where
 
 
-def _drafts(session: Session, tenant_id: int, f: MetricsFilter) -> Any:
+def _drafts(session: Session, tenant_id: int, f: MetricsFilter, *, bins: bool = False) -> Any:
     """The drafts in scope with their run's prompt key and highest prompt version, looked up per
-    draft through the llm_calls run_id index (cheaper than grouping every call of the period)."""
+    draft through the llm_calls run_id index (cheaper than grouping every call of the period);
+    with ``bins``, also the rollups' histogram bins of edit distance and wait."""
 
     def of_run(column: Any) -> Any:
         return (
@@ -98,13 +100,28 @@ def _drafts(session: Session, tenant_id: int, f: MetricsFilter) -> Any:
             ReviewItem.edit_distance.label("edit_distance"),
             ReviewItem.reason_code.label("reason_code"),
             seconds_between(session, ReviewItem.created_at, ReviewItem.decided_at).label("wait"),
+            *(_bins(session) if bins else ()),
         )
         .where(*review_where(tenant_id, f))
         .subquery("drafts")
     )
 
 
-def _rollup_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[Any, Any, Any]:
+def _bins(session: Session) -> tuple[Any, ...]:
+    wait = rollup_sql.wait_seconds(
+        dialect(session), "review_items.created_at", "review_items.decided_at"
+    )
+    return (
+        hybrid.binned(session, "review_items.edit_distance").label("edit_bin"),
+        hybrid.binned(session, wait).label("wait_bin"),
+    )
+
+
+def _rollup_parts(
+    session: Session, tenant_id: int, f: MetricsFilter, edges: list[MetricsFilter]
+) -> tuple[Any, Any, Any]:
+    """Counts and percentiles from the rollups over ``f`` (whole UTC days) plus the raw rows of
+    the edges (hybrid.py)."""
     R, H = MetricReviewDay, MetricReviewHistDay
     key = (R.agent, R.prompt_key, R.prompt_version)
     counts = [
@@ -123,6 +140,13 @@ def _rollup_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[A
     ):
         found = bins.setdefault((a, pk, None if pv < 0 else pv, measure), {})
         found[b] = found.get(b, 0) + int(n)
+    for edge in edges:
+        edge_counts, edge_bins = _edge_parts(session, tenant_id, edge)
+        counts += edge_counts
+        for k, v in edge_bins.items():
+            found = bins.setdefault(k, {})
+            for b, n in v.items():
+                found[b] = found.get(b, 0) + n
     distances = {
         k[:3]: rollups.percentiles(v.items(), (0.5,)) for k, v in bins.items() if k[3] == "edit"
     }
@@ -132,6 +156,35 @@ def _rollup_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[A
         if k[3] == "wait"
     }
     return counts, distances, waits
+
+
+def _edge_parts(
+    session: Session, tenant_id: int, f: MetricsFilter
+) -> tuple[list[Any], dict[tuple[Any, ...], dict[int, int]]]:
+    """Raw counts in the rollups' shape and histogram bins per (agent, prompt, version, measure)."""
+    d = _drafts(session, tenant_id, f, bins=True)
+    key = (d.c.agent, d.c.pk, d.c.pv)
+    edited = func.coalesce(d.c.edit_distance, literal_column("0")) > literal_column("0")
+    counts = [
+        (a, pk, pv, ReviewStatus(s), bool(e), ReasonCode(c) if c else None, int(n))
+        for a, pk, pv, s, e, c, n in session.execute(
+            select(*key, d.c.status, edited, d.c.reason_code, func.count()).group_by(
+                *key, d.c.status, edited, d.c.reason_code
+            )
+        )
+    ]
+    edits = select(*key, literal_column("'edit'"), d.c.edit_bin, func.count()).where(
+        edited, d.c.status.in_(APPROVED)
+    )
+    waits = select(*key, literal_column("'wait'"), d.c.wait_bin, func.count()).where(
+        d.c.wait.is_not(None)
+    )
+    bins: dict[tuple[Any, ...], dict[int, int]] = {}
+    for stmt, b in ((edits, d.c.edit_bin), (waits, d.c.wait_bin)):
+        for a, pk, pv, measure, found, n in session.execute(stmt.group_by(*key, b)):
+            slot = bins.setdefault((a, pk, pv, measure), {})
+            slot[int(found)] = slot.get(int(found), 0) + int(n)
+    return counts, bins
 
 
 def _raw_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[Any, Any, Any]:
@@ -160,8 +213,9 @@ def _raw_parts(session: Session, tenant_id: int, f: MetricsFilter) -> tuple[Any,
 
 
 def outcomes(session: Session, tenant_id: int, f: MetricsFilter) -> list[ReviewOutcomes]:
-    if rollups.for_reviews(session, tenant_id, f):
-        counts, distances, waits = _rollup_parts(session, tenant_id, f)
+    parts = hybrid.plan(session, tenant_id, f, rollups.for_reviews)
+    if parts is not None and (not parts[1] or not f.filters_runs_by_call):
+        counts, distances, waits = _rollup_parts(session, tenant_id, *parts)
     else:
         counts, distances, waits = _raw_parts(session, tenant_id, f)
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}

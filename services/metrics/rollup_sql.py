@@ -49,6 +49,17 @@ def _bin(dialect: str, column: str) -> str:
     return f"floor(ln(GREATEST({column}, 1)::float8) / ln(1.05::float8))::int"
 
 
+def histogram_bin(dialect: str, column: str) -> str:
+    """The SQL of the histogram bin the triggers file a value under (for raw rows read beside
+    the rollups, services/metrics/hybrid.py)."""
+    return _bin(dialect, column)
+
+
+def wait_seconds(dialect: str, start: str, end: str) -> str:
+    """The SQL of the seconds from ``start`` to ``end`` the review triggers bin."""
+    return _seconds(dialect, start, end)
+
+
 def _apply(dialect: str, r: str, sign: str) -> str:
     """Statements adding ``sign`` times row ``r``'s contribution (SQLite NEW/OLD, PG a record)."""
     day, greatest = _day(dialect, f"{r}.created_at"), "max" if dialect == "sqlite" else "GREATEST"

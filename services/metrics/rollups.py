@@ -10,6 +10,9 @@ The rollups are keyed by UTC day. A period of whole UTC days holds the same rows
 summed from them or counted raw, so totals may come from them in any time zone; daily buckets
 come from them only when the tenant's days are UTC days over the whole period (its zone's offset
 is 0 throughout: ``MetricsFilter.utc_days``), and are counted from the raw rows otherwise.
+Totals of a period that is not whole UTC days (a local day away from UTC) come from the rollups
+over the whole UTC days inside it plus the raw rows of its partial edges (hybrid.py) when those
+days hold more than ``metrics_exact_max_rows``.
 """
 
 from __future__ import annotations
@@ -163,22 +166,33 @@ def run_counts(session: Session, tenant_id: int, f: MetricsFilter, *group: Any) 
     )
 
 
-def durations(
-    session: Session, tenant_id: int, f: MetricsFilter, fractions: Sequence[float]
-) -> dict[str, list[float | None]]:
-    """Run-duration percentiles per agent, plus the key "" for every agent together."""
-    rows = session.execute(
-        select(
-            MetricRunDurationDay.agent, MetricRunDurationDay.bin, func.sum(MetricRunDurationDay.n)
+def duration_bins(session: Session, tenant_id: int, f: MetricsFilter) -> list[Any]:
+    """Rows of (agent, bin, n) of the run-duration histograms."""
+    return list(
+        session.execute(
+            select(
+                MetricRunDurationDay.agent,
+                MetricRunDurationDay.bin,
+                func.sum(MetricRunDurationDay.n),
+            )
+            .where(*where(MetricRunDurationDay, tenant_id, f))
+            .group_by(MetricRunDurationDay.agent, MetricRunDurationDay.bin)
         )
-        .where(*where(MetricRunDurationDay, tenant_id, f))
-        .group_by(MetricRunDurationDay.agent, MetricRunDurationDay.bin)
-    ).all()
-    agents = {a for a, _, _ in rows}
-    out = {a: percentiles(((b, n) for x, b, n in rows if x == a), fractions) for a in agents}
+    )
+
+
+def durations(
+    rows: Iterable[Sequence[Any]], fractions: Sequence[float]
+) -> dict[str, list[float | None]]:
+    """Run-duration percentiles per agent from rows of (agent, bin, n), plus the key "" for
+    every agent together."""
+    per_agent: dict[str, dict[int, int]] = {}
     merged: dict[int, int] = {}
-    for _, b, n in rows:
-        merged[b] = merged.get(b, 0) + int(n)
+    for a, b, n in rows:
+        found = per_agent.setdefault(str(a), {})
+        found[int(b)] = found.get(int(b), 0) + int(n)
+        merged[int(b)] = merged.get(int(b), 0) + int(n)
+    out = {a: percentiles(v.items(), fractions) for a, v in per_agent.items()}
     out[""] = percentiles(merged.items(), fractions)
     return out
 

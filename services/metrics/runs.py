@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from domain.enums import RunStatus
 from domain.models import AgentRun, MetricRunDay
 from services.actor import Actor
-from services.metrics import percentiles, rollups
+from services.metrics import hybrid, percentiles, rollups
 from services.metrics.filters import (
     MetricsFilter,
     bucket_key,
@@ -93,18 +93,11 @@ def _counts(
 ) -> tuple[list[Any], dict[str, list[float | None]], bool]:
     """Rows of (agent or "", status, runs, retried runs, retry attempts), duration percentiles
     per agent (key "" for all), and whether the percentiles are estimated from the rollups."""
-    if rollups.for_runs(session, tenant_id, f):
-        group = [MetricRunDay.agent] if by_agent else []
-        rows = rollups.run_counts(session, tenant_id, f, *group)
-        rows = [tuple(r) if by_agent else ("", *r) for r in rows]
-        return rows, rollups.durations(session, tenant_id, f, DURATION_FRACTIONS), True
+    parts = hybrid.plan(session, tenant_id, f, rollups.for_runs)
+    if parts is not None:
+        return (*_from_rollups(session, tenant_id, *parts, by_agent=by_agent), True)
     where = run_where(tenant_id, f)
-    extra = func.coalesce(func.sum(case((AgentRun.attempts > 1, AgentRun.attempts - 1))), 0)
-    retried = func.count(case((AgentRun.attempts > 1, 1)))
-    group = [AgentRun.agent] if by_agent else []
-    stmt = select(*group, AgentRun.status, func.count(), retried, extra).where(*where)
-    rows = list(session.execute(stmt.group_by(*group, AgentRun.status)))
-    rows = [(str(r[0]), *r[1:]) if by_agent else ("", *r) for r in rows]
+    rows = _raw_counts(session, where, by_agent)
     value = AgentRun.duration_ms.label("v")
     if by_agent:
         base = select(AgentRun.agent.label("agent"), value).where(*where)
@@ -115,6 +108,51 @@ def _counts(
             "": percentiles.single(session, select(value).where(*where), DURATION_FRACTIONS)
         }
     return rows, durations, False
+
+
+def _raw_counts(session: Session, where: list[Any], by_agent: bool) -> list[Any]:
+    extra = func.coalesce(func.sum(case((AgentRun.attempts > 1, AgentRun.attempts - 1))), 0)
+    retried = func.count(case((AgentRun.attempts > 1, 1)))
+    group = [AgentRun.agent] if by_agent else []
+    stmt = select(*group, AgentRun.status, func.count(), retried, extra).where(*where)
+    rows = list(session.execute(stmt.group_by(*group, AgentRun.status)))
+    return [(str(r[0]), *r[1:]) if by_agent else ("", *r) for r in rows]
+
+
+def _from_rollups(
+    session: Session,
+    tenant_id: int,
+    whole: MetricsFilter,
+    edges: list[MetricsFilter],
+    *,
+    by_agent: bool,
+) -> tuple[list[Any], dict[str, list[float | None]]]:
+    """The rollups over whole UTC days plus the raw rows of the edges (hybrid.py)."""
+    group = [MetricRunDay.agent] if by_agent else []
+    found = rollups.run_counts(session, tenant_id, whole, *group)
+    row_sets = [
+        [
+            (str(r[0]), RunStatus(r[1]), *r[2:]) if by_agent else ("", RunStatus(r[0]), *r[1:])
+            for r in found
+        ]
+    ]
+    bin_sets = [rollups.duration_bins(session, tenant_id, whole)]
+    duration_bin = hybrid.binned(session, "agent_runs.duration_ms")
+    for edge in edges:
+        where = run_where(tenant_id, edge)
+        raw = _raw_counts(session, where, by_agent)
+        row_sets.append([(a, RunStatus(s), *rest) for a, s, *rest in raw])
+        bins = select(AgentRun.agent, duration_bin, func.count()).where(
+            *where, AgentRun.duration_ms.is_not(None)
+        )
+        bin_sets.append(
+            [
+                (str(a), b, n)
+                for a, b, n in session.execute(bins.group_by(AgentRun.agent, duration_bin))
+            ]
+        )
+    rows = hybrid.add_rows(2, *row_sets)
+    return rows, rollups.durations([r for rs in bin_sets for r in rs], DURATION_FRACTIONS)
 
 
 def summary(session: Session, tenant_id: int, f: MetricsFilter) -> RunSummary:
