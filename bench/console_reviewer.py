@@ -47,7 +47,6 @@ SETTLED = """
 })
 """
 SEARCH_TERMS = ("customer 12", "inv-b-0042", "pool exhausted", "an idea for customer 7", "zzqx")
-ITEM = re.compile(r"#\d+")
 HELD = re.compile(r"You hold #(\d+) now")
 TIMEOUT_MS = 30_000
 
@@ -146,7 +145,7 @@ class Reviewer:
             tally.error("next_item", "no item held after Next item")
             return
         item_id = int(HELD.search(await held.first.inner_text()).group(1))  # type: ignore[union-attr]
-        approve = page.get_by_role("button", name=re.compile(r"^Approve(\s+A)?$"))
+        approve = page.locator("button").filter(has_text=re.compile(r"^\s*Approve\s*A?\s*$"))
         if not await self._timed(tally, "approve", approve.click, think):
             tally.refused.append((item_id, self.email, "no confirmation"))
             return
@@ -156,14 +155,14 @@ class Reviewer:
         """Open one of the first items in the list, other than the one open now."""
         page = self.page
         assert page is not None
-        box = page.get_by_test_id("stSelectbox").filter(has_text="Open item")
-        now = ITEM.search(await box.inner_text())
-        await page.get_by_label("Open item").click()
+        box = page.get_by_label("Open item")
+        now = (await box.input_value()).strip()
+        await box.click()
         await page.keyboard.press("ArrowDown")  # this combobox opens from the keyboard
         options = page.get_by_role("option")
         await expect(options.first).to_be_visible()
         names = [await options.nth(k).inner_text() for k in range(min(await options.count(), 8))]
-        others = [k for k, name in enumerate(names) if not now or name.strip() != now.group(0)]
+        others = [k for k, name in enumerate(names) if name.strip() != now]
         await options.nth(self.rng.choice(others)).click()
 
     async def _outcome(self, tally: Tally, item_id: int) -> None:
