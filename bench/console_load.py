@@ -203,7 +203,7 @@ def _last_audit_id() -> int:
 
 def _report(prefix: str, tally: Tally, peaks: list[int], decisions: tuple[int, int, int]) -> None:
     for action in ("sign_in", "open_home", "open_queue", "open_item", "search", "next_item",
-                   "approve"):  # fmt: skip
+                   "approve", "round"):  # fmt: skip
         times = tally.times.get(action, [])
         if times:
             figure(f"{prefix}.{action}.p50_ms", statistics.median(times), "ms")

@@ -114,7 +114,10 @@ class Reviewer:
     async def work(self, tally: Tally, deadline: float, think: float) -> None:
         """Loop over the reviewer's round until the deadline."""
         while time.monotonic() < deadline:
-            await self._round(tally, deadline, think)
+            try:
+                await self._round(tally, deadline, think)
+            except Exception as exc:  # a step between timed actions failed: next round
+                tally.error("round", exc)
 
     async def _round(self, tally: Tally, deadline: float, think: float) -> None:
         page = self.page
@@ -126,7 +129,7 @@ class Reviewer:
         queue = page.get_by_role("link", name="Review queue")
         if not await self._timed(tally, "open_queue", queue.click, think):
             return
-        await expect(page.get_by_text(re.compile(r"items match"))).to_be_visible()
+        await expect(page.get_by_text(re.compile(r"items match"))).to_be_visible(timeout=TIMEOUT_MS)
         for _ in range(2):
             if not await self._timed(tally, "open_item", self._pick_item, think):
                 return
