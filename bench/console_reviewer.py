@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Locator, Page, expect
 
 # Counts the script runs that finished (Streamlit's stApp leaves data-test-script-state
 # "running") and notes when the last click or key press happened, in the page's own clock.
@@ -75,15 +75,22 @@ class Reviewer:
         self.page: Page | None = None
         self.on_home = False
 
-    async def _timed(self, tally: Tally, action: str, act: Any, think: float) -> bool:
+    async def _timed(
+        self, tally: Tally, action: str, act: Any, think: float, until: Locator | None = None
+    ) -> bool:
         """Do one action (a coroutine factory whose input starts a script run); record its
-        time, or an error if it failed or took longer than the timeout."""
+        time, or an error if it failed or took longer than the timeout. With `until`, the
+        action ends once that element shows too (an action that reruns the script runs twice)."""
         page = self.page
         assert page is not None
         try:
             base = await page.evaluate("window.__revoDone")
             await act()
             ms = await asyncio.wait_for(page.evaluate(SETTLED, base), TIMEOUT_MS / 1000)
+            if until is not None:
+                settled = time.perf_counter()
+                await expect(until.first).to_be_visible(timeout=TIMEOUT_MS)
+                ms += (time.perf_counter() - settled) * 1000
         except Exception as exc:  # a timeout, a missing element, a closed page
             tally.error(action, exc)
             return False
@@ -141,15 +148,14 @@ class Reviewer:
         if time.monotonic() >= deadline:
             return  # no decision half-way through: every approve is waited for below
         nxt = page.get_by_role("button", name="Next item")
-        if not await self._timed(tally, "next_item", nxt.click, think):
-            return
         held = page.get_by_text(HELD)
-        if not await held.count():
-            tally.error("next_item", "no item held after Next item")
+        if not await self._timed(tally, "next_item", nxt.click, think, until=held):
             return
         item_id = int(HELD.search(await held.first.inner_text()).group(1))  # type: ignore[union-attr]
         approve = page.locator("button").filter(has_text=re.compile(r"^\s*Approve\s*A?\s*$"))
-        if not await self._timed(tally, "approve", approve.click, think):
+        said = re.compile(rf"#{item_id}\b")
+        flash = page.get_by_test_id("stAlertContainer").filter(has_text=said)
+        if not await self._timed(tally, "approve", approve.click, think, until=flash):
             tally.refused.append((item_id, self.email, "no confirmation"))
             return
         await self._outcome(tally, item_id)
