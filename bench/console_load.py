@@ -169,7 +169,8 @@ async def _drive(consoles: list[str], emails: list[str], seconds: float, think: 
             Reviewer(ctx, consoles[k % len(consoles)], email, PASSWORD)
             for k, (ctx, email) in enumerate(zip(contexts, emails, strict=True))
         ]
-        signed = await asyncio.gather(*(r.sign_in(tally) for r in people_))
+        gate = asyncio.Semaphore(4)
+        signed = await asyncio.gather(*(r.sign_in(tally, gate) for r in people_))
         deadline = time.monotonic() + seconds
         log(f"{sum(signed)} of {len(people_)} reviewers signed in; working for {seconds:.0f} s")
         working = [r for r, ok in zip(people_, signed, strict=True) if ok]
