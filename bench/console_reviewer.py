@@ -114,12 +114,29 @@ class Reviewer:
                 await page.get_by_role("button", name="Sign in").click()
                 home = page.get_by_role("heading", name="Revo Console", exact=True)
                 await expect(home).to_be_visible(timeout=3 * TIMEOUT_MS)
+                await self._after_handoff()
             except Exception as exc:
                 tally.error("sign_in", exc)
                 return False
         tally.times["sign_in"].append((time.perf_counter() - started) * 1000)
         self.on_home = True
         return True
+
+    async def _after_handoff(self) -> None:
+        """Wait out the session-cookie handoff: it reloads the page, which resets the run
+        counter, so a wait begun before the reload would never end."""
+        page = self.page
+        assert page is not None
+        for _ in range(3 * TIMEOUT_MS // 250):
+            if any(c["name"] == "revo_session" for c in await self.context.cookies()):
+                break
+            await page.wait_for_timeout(250)
+        await page.wait_for_load_state("load")
+        idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        await expect(idle).to_be_attached(timeout=3 * TIMEOUT_MS)
+        await expect(page.get_by_role("heading", name="Revo Console", exact=True)).to_be_visible(
+            timeout=3 * TIMEOUT_MS
+        )
 
     async def work(self, tally: Tally, deadline: float, think: float) -> None:
         """Loop over the reviewer's round until the deadline."""
