@@ -40,7 +40,7 @@ from domain.models import AuditEntry, Lead, ReviewItem, Tenant, User
 from services import db, migrate, people, review, tenants
 from services.seed.bulk import seed_bulk
 from services.uow import UnitOfWork
-from tests.console_server import ROOT, free_port, wait_healthy
+from tests.support.console import ROOT, free_port, wait_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
