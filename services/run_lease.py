@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from domain import transitions
 from domain.base import utcnow
@@ -72,18 +72,15 @@ def _claimable(now: datetime) -> Any:
 def _bury_lost(uow: UnitOfWork, run: Any, now: datetime) -> None:
     """A run whose lease expired after its last allowed attempt is dead, not claimed again."""
     transitions.agent_run(transitions.agent_run(S.RUNNING, S.FAILED), S.DEAD)
-    uow.session.execute(
-        update(AgentRun)
-        .where(AgentRun.id == run.id, AgentRun.status == S.RUNNING)
-        .values(
-            status=S.DEAD,
-            lease_owner=None,
-            lease_expires_at=None,
-            finished_at=now,
-            error=f"The worker running attempt {run.attempts} stopped without finishing.",
-            row_version=AgentRun.row_version + 1,
-        )
-        .execution_options(synchronize_session=False)
+    uow.update_guarded(
+        AgentRun,
+        AgentRun.id == run.id,
+        AgentRun.status == S.RUNNING,
+        status=S.DEAD,
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=now,
+        error=f"The worker running attempt {run.attempts} stopped without finishing.",
     )
     audit.record(
         uow,
@@ -121,22 +118,19 @@ def claim_next(worker_id: str, lease_s: float) -> Claim | None:
                     continue
                 current = transitions.agent_run(current, S.QUEUED)
             transitions.agent_run(current, S.RUNNING)
-            claimed = uow.session.execute(
-                update(AgentRun)
-                .where(AgentRun.id == run.id, _claimable(now))
-                .values(
-                    status=S.RUNNING,
-                    lease_owner=worker_id,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    heartbeat_at=now,
-                    attempts=AgentRun.attempts + 1,
-                    started_at=now,
-                    next_attempt_at=None,
-                    row_version=AgentRun.row_version + 1,
-                )
-                .execution_options(synchronize_session=False)
+            claimed = uow.update_guarded(
+                AgentRun,
+                AgentRun.id == run.id,
+                _claimable(now),
+                status=S.RUNNING,
+                lease_owner=worker_id,
+                lease_expires_at=now + timedelta(seconds=lease_s),
+                heartbeat_at=now,
+                attempts=AgentRun.attempts + 1,
+                started_at=now,
+                next_attempt_at=None,
             )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if claimed != 1:
                 continue
             audit.record(
                 uow,
@@ -166,22 +160,16 @@ def heartbeat(claim: Claim) -> bool:
     """Extend the lease; False when the run is no longer ours (cancelled, or reclaimed)."""
     now = utcnow()
     with UnitOfWork(None) as uow:
-        result = uow.session.execute(
-            update(AgentRun)
-            .where(
-                AgentRun.id == claim.run_id,
-                AgentRun.lease_owner == claim.worker_id,
-                AgentRun.status == S.RUNNING,
-            )
-            .values(
-                lease_expires_at=now + timedelta(seconds=claim.lease_s),
-                heartbeat_at=now,
-                row_version=AgentRun.row_version + 1,
-            )
-            .execution_options(synchronize_session=False)
+        result = uow.update_guarded(
+            AgentRun,
+            AgentRun.id == claim.run_id,
+            AgentRun.lease_owner == claim.worker_id,
+            AgentRun.status == S.RUNNING,
+            lease_expires_at=now + timedelta(seconds=claim.lease_s),
+            heartbeat_at=now,
         )
         uow.commit()
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return result == 1
 
 
 class Heartbeat:

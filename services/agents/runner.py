@@ -13,7 +13,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from domain import transitions
@@ -102,21 +101,17 @@ def _succeed(claim: Claim, inputs: Inputs, output: Any, started: float) -> int:
         refuse_duplicate(uow.session, agent, inputs, lock=True)  # a run that finished meanwhile
         drafts = agent.drafts(inputs, output, uow.session)
         transitions.agent_run(S.RUNNING, S.SUCCEEDED)
-        done = uow.session.execute(
-            update(AgentRun)
-            .where(*_owned(claim))
-            .values(
-                status=S.SUCCEEDED,
-                lease_owner=None,
-                lease_expires_at=None,
-                finished_at=now,
-                duration_ms=int((time.perf_counter() - started) * 1000),
-                error=None,
-                row_version=AgentRun.row_version + 1,
-            )
-            .execution_options(synchronize_session=False)
+        done = uow.update_guarded(
+            AgentRun,
+            *_owned(claim),
+            status=S.SUCCEEDED,
+            lease_owner=None,
+            lease_expires_at=None,
+            finished_at=now,
+            duration_ms=int((time.perf_counter() - started) * 1000),
+            error=None,
         )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+        if done != 1:
             raise _LeaseLost
         policy = policies.load(uow.session, claim.tenant_id)
         items = [_item(claim, inputs, d, policy, now) for d in drafts]
@@ -157,22 +152,18 @@ def _fail(claim: Claim, exc: BaseException, *, permanent: bool, waiting: bool) -
         next_at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
     message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
     with UnitOfWork(None, tenant_id=claim.tenant_id) as uow:
-        done = uow.session.execute(
-            update(AgentRun)
-            .where(*_owned(claim))
-            .values(
-                status=target,
-                attempts=attempts,
-                lease_owner=None,
-                lease_expires_at=None,
-                next_attempt_at=next_at,
-                finished_at=now if target is S.DEAD else None,
-                error=message[:4000],
-                row_version=AgentRun.row_version + 1,
-            )
-            .execution_options(synchronize_session=False)
+        done = uow.update_guarded(
+            AgentRun,
+            *_owned(claim),
+            status=target,
+            attempts=attempts,
+            lease_owner=None,
+            lease_expires_at=None,
+            next_attempt_at=next_at,
+            finished_at=now if target is S.DEAD else None,
+            error=message[:4000],
         )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+        if done != 1:
             return S.CANCELLED
         audit.record(
             uow,
