@@ -6,6 +6,7 @@ on both engines against a plain substring test (PostgreSQL's path is exactly tha
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,11 +14,12 @@ from sqlalchemy import text
 
 from domain.base import utcnow
 from domain.enums import ReviewKind, Role
-from services import review
+from services import db, review
 from services.review import ReviewQueueFilter, queue, search_index
-from services.tenants import TenantWithUsers
+from services.tenants import TenantWithUsers, create_tenant_with_users
 from services.uow import UnitOfWork
 from tests.integration import review_support as rs
+from tests.support.databases import clear_tables
 
 Pair = tuple[TenantWithUsers, TenantWithUsers]
 
@@ -38,10 +40,18 @@ def _search(actor: object, needle: str, limit: int = 200) -> review.ReviewItemPa
     return review.list_queue(actor=actor, filters=ReviewQueueFilter(search=needle), limit=limit)  # type: ignore[arg-type]
 
 
-def _sqlite_only() -> None:
-    with UnitOfWork(None, readonly=True) as uow:
-        if uow.session.get_bind().dialect.name != "sqlite":
-            pytest.skip("the trigram counts are SQLite's (PostgreSQL plans with its own)")
+@pytest.fixture
+def sqlite_tenants(sqlite_url: str) -> Iterator[Pair]:
+    """Two tenants on the SQLite database only: the trigram counts are SQLite's (PostgreSQL
+    plans with its own), so these tests have no PostgreSQL case to skip."""
+    db.configure(sqlite_url)
+    try:
+        yield (
+            create_tenant_with_users(slug="north", name="North Ltd", email_domain="north.test"),
+            create_tenant_with_users(slug="south", name="South plc", email_domain="south.test"),
+        )
+    finally:
+        clear_tables(sqlite_url)
 
 
 def _refresh() -> None:
@@ -70,9 +80,8 @@ def test_a_needle_of_common_trigrams_finds_just_its_rows(two_tenants: Pair) -> N
         assert page.total == len(ids) and not page.total_capped, needle
 
 
-def test_the_rarest_trigrams_are_picked_by_the_stored_counts(two_tenants: Pair) -> None:
-    _sqlite_only()
-    north, _ = two_tenants
+def test_the_rarest_trigrams_are_picked_by_the_stored_counts(sqlite_tenants: Pair) -> None:
+    north, _ = sqlite_tenants
     _items(north.tenant.id, ["walrus", *COMMON])
     _refresh()
     with UnitOfWork(None, readonly=True) as uow:
@@ -87,9 +96,8 @@ def test_the_rarest_trigrams_are_picked_by_the_stored_counts(two_tenants: Pair) 
     assert at_most == counts["alr"] == 7
 
 
-def test_trigrams_the_counts_lack_are_counted_in_the_index(two_tenants: Pair) -> None:
-    _sqlite_only()
-    north, _ = two_tenants
+def test_trigrams_the_counts_lack_are_counted_in_the_index(sqlite_tenants: Pair) -> None:
+    north, _ = sqlite_tenants
     _items(north.tenant.id, ["walrus"] * 3)
     _refresh()
     _items(north.tenant.id, ["narwhal", "narwhal", "walrus narwhal"])  # written after the count
@@ -142,10 +150,9 @@ def test_pages_of_a_rare_term_follow_each_other(two_tenants: Pair) -> None:
     assert unsorted.total is None and [r.id for r in unsorted.items] == ids[:5]
 
 
-def test_a_bulk_load_counts_its_trigrams(two_tenants: Pair) -> None:
+def test_a_bulk_load_counts_its_trigrams(sqlite_tenants: Pair) -> None:
     from services.seed.bulk import seed_bulk
 
-    _sqlite_only()
     seed_bulk(review_items=300, runs=0, llm_calls=0, events=0, tenant_slug="bulk-stats")
     with UnitOfWork(None, readonly=True) as uow:
         s = uow.session
